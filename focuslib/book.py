@@ -1,0 +1,161 @@
+"""Build the book: execute every notebook with papermill, then Jupyter Book over the copies.
+
+    python -m focuslib.book --profile smoke            # minutes on a CPU, the embedded digits data
+    python -m focuslib.book --profile paper --only table7 --data-root ~/data
+
+The sources in ``notebooks/`` are never overwritten: executed copies go to
+``_build/<profile>/src/notebooks/``, the HTML to ``_build/<profile>/html/``. Jupyter Book
+is configured (``_config.yml``) not to execute anything itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+PARAMS = ROOT / "params"
+#: Parameters the runner passes to every notebook that declares them (from the command line).
+RUNTIME_PARAMETERS = ("data_root", "results_dir", "device")
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook raised while executing; the message names it and the failing cell's error."""
+
+
+def load_profile(profile: str) -> dict[str, Any]:
+    """``params/<profile>.yaml``: ``{"defaults": {...}, "notebooks": {name: {...}}}``."""
+    path = PARAMS / f"{profile}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PARAMS.glob("*.yaml"))
+        raise SystemExit(f"error: no profile {profile!r} ({path} is missing); known profiles: {', '.join(known)}")
+    doc = yaml.safe_load(path.read_text()) or {}
+    unknown = set(doc) - {"defaults", "notebooks", "description"}
+    if unknown:
+        raise SystemExit(f"error: {path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description")
+    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}}
+
+
+def toc_notebooks() -> list[str]:
+    """Names of the notebooks the book's table of contents lists, in order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]] + [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [Path(f).name for f in files if f.startswith("notebooks/")]
+
+
+def declared_parameters(path: Path) -> dict[str, Any]:
+    import papermill  # noqa: PLC0415
+
+    return dict(papermill.inspect_notebook(str(path)))
+
+
+def notebook_parameters(name: str, profile: dict[str, Any], runtime: dict[str, Any]) -> dict[str, Any]:
+    """The parameters for ``name``: the profile's defaults and its own entry, checked
+    against the notebook's ``parameters`` cell (an unknown name is an error), plus the
+    runtime parameters the notebook declares."""
+    declared = declared_parameters(NOTEBOOKS / f"{name}.ipynb")
+    own = dict(profile["notebooks"].get(name) or {})
+    unknown = sorted(set(own) - set(declared))
+    if unknown:
+        raise SystemExit(
+            f"error: params for notebook {name!r} name unknown parameter(s) {unknown}; "
+            f"{name}.ipynb declares: {', '.join(sorted(declared))}"
+        )
+    params = {k: v for k, v in profile["defaults"].items() if k in declared}
+    params.update(own)
+    params.update({k: v for k, v in runtime.items() if v is not None and k in declared})
+    return params
+
+
+def execute(name: str, params: dict[str, Any], out_dir: Path, cwd: Path) -> Path:
+    """Run one notebook with papermill into ``out_dir``; a failure raises :class:`NotebookFailed`."""
+    import papermill  # noqa: PLC0415
+    from papermill.exceptions import PapermillExecutionError  # noqa: PLC0415
+
+    out = out_dir / f"{name}.ipynb"
+    try:
+        papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=params,
+                                   cwd=str(cwd), progress_bar=False, kernel_name="python3")
+    except PapermillExecutionError as err:
+        raise NotebookFailed(f"notebook {name!r} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+                             f"(the executed copy with the traceback is {out})") from None
+    return out
+
+
+def stage(profile: str, build: Path) -> Path:
+    """Copy the book's configuration and pages into the build folder."""
+    src = build / "src"
+    src.mkdir(parents=True, exist_ok=True)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "book", src / "book", dirs_exist_ok=True)
+    (src / "notebooks").mkdir(exist_ok=True)
+    return src
+
+
+def build_html(src: Path, build: Path) -> Path:
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(src), "--path-output", str(build), "--builder", "html"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"error: Jupyter Book failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return build / "_build" / "html" / "index.html"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m focuslib.book", description=__doc__.split("\n\n")[0])
+    p.add_argument("--profile", default="smoke", help="a params/<profile>.yaml (smoke, paper)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="execute only these notebooks (others keep their last executed copy)")
+    p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"), help="root of your data sets")
+    p.add_argument("--results-dir", default=None, help="results store (default: $FOCUSLIB_RESULTS or ./results)")
+    p.add_argument("--device", default=None, help="auto, cpu, cuda, ...")
+    p.add_argument("--build-dir", default=str(ROOT / "_build"), help="where executed copies and HTML go")
+    p.add_argument("--no-html", action="store_true", help="execute the notebooks only")
+    return p.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    a = parse_args(argv)
+    profile = load_profile(a.profile)
+    names = toc_notebooks()
+    unknown = sorted(set(a.only or []) - set(names))
+    if unknown:
+        raise SystemExit(f"error: unknown notebook(s) {unknown}; the book has: {', '.join(names)}")
+    unknown = sorted(set(profile["notebooks"]) - set(names))
+    if unknown:
+        raise SystemExit(f"error: params/{a.profile}.yaml names notebook(s) {unknown} that the book does not have")
+    build = Path(a.build_dir).resolve() / a.profile
+    src = stage(a.profile, build)
+    runtime = {"data_root": a.data_root, "results_dir": a.results_dir, "device": a.device}
+    todo = a.only or names
+    for name in names:
+        if name not in todo:
+            if not (src / "notebooks" / f"{name}.ipynb").exists():
+                shutil.copy2(NOTEBOOKS / f"{name}.ipynb", src / "notebooks" / f"{name}.ipynb")
+            continue
+        params = notebook_parameters(name, profile, runtime)
+        print(f"[{a.profile}] running {name} {params}", flush=True)
+        t0 = time.perf_counter()
+        try:
+            execute(name, params, src / "notebooks", cwd=NOTEBOOKS)
+        except NotebookFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"[{a.profile}] {name} done in {time.perf_counter() - t0:.1f} s", flush=True)
+    if a.no_html:
+        return 0
+    index = build_html(src, build)
+    print(f"book built: {index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""The run configuration: one frozen dataclass whose canonical hash keys the results store."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from . import __version__
+
+#: Bumped whenever a code change alters what a configuration trains; it is part of the
+#: hash, so old results are never mixed with new ones. The exact git commit of a run is
+#: recorded beside the config (``code_version``) but does not enter the hash.
+RESULTS_FORMAT = 1
+
+PAPER_SCHEDULES: dict[str, tuple[int, tuple[int, ...]]] = {
+    "200ep": (200, (100, 150)),  # MNIST, CIFAR, Imagewoof, Stanford Dogs, CUB-200 (paper Sec. 4.2)
+    "90ep": (90, (30, 60)),  # ImageNet Dogs, Tiny ImageNet, ImageNet
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that determines what one training run computes.
+
+    CLI flags of ``python -m focuslib.train`` and notebook parameters map onto these
+    fields one to one. ``teacher`` is the configuration of the frozen pre-trained network a
+    two-stage method (FocusNet, KD, Tf-KD self, De-reverse KD) needs; the store trains it
+    first when it is missing. ``milestones`` divide the learning rate by ``1/lr_gamma``.
+    ``train_limit``/``test_limit`` keep the first examples of each split (smoke runs only).
+    """
+
+    dataset: str = "digits"
+    model: str = "lenet5"
+    method: str = "ce"
+    epochs: int = 200
+    seed: int = 0
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    milestones: tuple[int, ...] = (100, 150)
+    lr_gamma: float = 0.1
+    method_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    dataset_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    small_input: bool | None = None
+    augment: bool | None = None
+    train_limit: int | None = None
+    test_limit: int | None = None
+    teacher: "RunConfig | None" = None
+    profile: str = "custom"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if any(m < 1 for m in self.milestones) or list(self.milestones) != sorted(self.milestones):
+            raise ValueError(f"milestones must be increasing positive epochs, got {self.milestones!r}")
+        object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        for name in ("method_kwargs", "model_kwargs", "dataset_kwargs"):
+            object.__setattr__(self, name, dict(getattr(self, name)))
+        if isinstance(self.teacher, Mapping):
+            object.__setattr__(self, "teacher", RunConfig.from_dict(self.teacher))
+
+    # -- serialisation -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["milestones"] = list(self.milestones)
+        out["teacher"] = self.teacher.to_dict() if self.teacher else None
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown RunConfig field(s) {unknown}; known fields: {sorted(known)}")
+        data = dict(data)
+        if "milestones" in data:
+            data["milestones"] = tuple(data["milestones"])
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return dataclasses.replace(self, **changes)
+
+    def key(self) -> str:
+        """The canonical hash: 16 hex digits of the sha256 of the sorted JSON form."""
+        blob = json.dumps({"format": RESULTS_FORMAT, **self.to_dict()}, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``digits-lenet5-focusnet-s0-e2``."""
+        return f"{self.dataset}-{self.model}-{self.method}-s{self.seed}-e{self.epochs}"

@@ -1,0 +1,23 @@
+"""Data sets of the FocusNet paper (Table 1) plus the offline ``digits``.
+
+``create_dataset(name, split, root=None, *, transform="default", **options)`` gives a map-style
+data set, ``load_tensors`` an in-memory uint8 split for :class:`BatchAugment`, ``get_spec`` the
+spec row (sizes, normalisation, augmentation, schedule), ``list_datasets`` the names.
+"""
+
+from .api import FocusDataset, create_dataset, load_tensors
+from .batch_augment import BatchAugment
+from .catalog import DATASETS, get_spec, list_datasets
+from .errors import DatasetNotFoundError, IncompleteDatasetError
+from .sources import ImageFiles, ImageTensors
+from .spec import DatasetSpec
+from .transforms import build_transform
+
+# Importing the loader modules registers them.
+from . import digits, mnist, cifar, tinyimagenet, folders, imagenet_dogs, cub200, stanford_dogs  # noqa: E402,F401
+
+__all__ = [
+    "BatchAugment", "DATASETS", "DatasetNotFoundError", "DatasetSpec", "FocusDataset", "ImageFiles",
+    "ImageTensors", "IncompleteDatasetError", "build_transform", "create_dataset", "get_spec",
+    "list_datasets", "load_tensors",
+]

@@ -1,0 +1,233 @@
+"""What each paper artefact trains: one plan per table/figure, as a list of :class:`Cell`.
+
+A cell ties one entry of the paper's table (its row/method key and column/data set, as
+in :mod:`focuslib.paper`) to the :class:`RunConfig` that reproduces it for one seed.
+Notebooks call :func:`plan` with their parameters, then :func:`run_plan`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import pandas as pd
+import yaml
+
+from . import datasets
+from .config import PAPER_SCHEDULES, RunConfig
+from .store import ResultsStore
+from .train import Runtime, resolve, run
+
+PARAMS = Path(__file__).resolve().parent.parent / "params"
+#: The embedded offline data set: a notebook run on it alone defaults to the smoke profile.
+EMBEDDED = "digits"
+#: The architecture the paper uses per data set (Sec. 4.2): LeNet-5 on MNIST, ResNet-18 elsewhere.
+PAPER_MODEL = {"mnist": "lenet5", "digits": "lenet5"}
+#: Table 9: epochs of the poorly-trained MobileNetV2 teacher (constant lr; paper Sec. 4.3.2).
+POORLY_TRAINED_EPOCHS = {"cifar10": 1, "imagewoof": 30, "cifar100": 5, "cub200": 50, "stanford_dogs": 50,
+                         "tinyimagenet": 10, "imagenet_dogs": 10}
+#: Fig. 4: the epochs at which the poorly-trained ResNet-18 baselines stop (constant lr).
+FIG4_STOPS = (1, 10, 20, 30, 40, 50, 60)
+#: Table 10: the ablation rows as switches of the focus-picking loss (``ce`` = the baseline).
+ABLATIONS = {
+    "lcls": {"use_att": False, "use_ent": False},
+    "lcls+rent": {"use_att": False, "use_ent": True},
+    "lcls+ratt": {"use_att": True, "use_ent": False},
+    "lcls+ratt+rent": {},
+}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One (row, column) of a paper artefact for one seed."""
+
+    row: str  # the paper's method key (focuslib.paper), e.g. "focusnet", "teacher"
+    dataset: str
+    model: str
+    seed: int
+    config: RunConfig
+    x: float | None = None  # Fig. 4: the baseline's training epochs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parameters shared by every notebook (see ``params/*.yaml``)."""
+
+    profile: str = "smoke"
+    seeds: tuple[int, ...] = (0,)
+    epochs: int | None = None  # None: the paper's schedule of each data set
+    batch_size: int = 128
+    train_limit: int | None = None
+    test_limit: int | None = None
+    dataset_kwargs: Mapping[str, Any] | None = None
+    teacher_epochs: Mapping[str, int] | None = None  # overrides POORLY_TRAINED_EPOCHS / stops (smoke)
+
+    @classmethod
+    def from_params(cls, P: Mapping[str, Any]) -> "Settings":
+        fields = {k: P[k] for k in cls.__dataclass_fields__ if k in P}
+        if "seeds" in fields:
+            fields["seeds"] = tuple(fields["seeds"])
+        return cls(**fields)
+
+
+def config(dataset: str, model: str, method: str, seed: int, s: Settings, **changes: Any) -> RunConfig:
+    """The paper's recipe for ``dataset`` under the profile's settings.
+
+    With ``s.epochs`` set (short runs), the lr milestones keep the paper's proportions:
+    1/2 and 3/4 of the epochs for the 200-epoch schedule, 1/3 and 2/3 for the 90-epoch one.
+    """
+    schedule = datasets.get_spec(dataset).schedule
+    epochs, milestones = PAPER_SCHEDULES[schedule]
+    if s.epochs is not None and s.epochs != epochs:
+        fractions = (1 / 2, 3 / 4) if schedule == "200ep" else (1 / 3, 2 / 3)
+        milestones = tuple(sorted({m for m in (round(s.epochs * f) for f in fractions) if 0 < m < s.epochs}))
+        epochs = s.epochs
+    cfg = RunConfig(
+        dataset=dataset, model=model, method=method, seed=seed, epochs=epochs, milestones=milestones,
+        batch_size=s.batch_size, train_limit=s.train_limit, test_limit=s.test_limit,
+        dataset_kwargs=dict(s.dataset_kwargs or {}), profile=s.profile,
+    )
+    return resolve(cfg.replace(**changes))
+
+
+def poorly_trained(cfg: RunConfig, epochs: int) -> RunConfig:
+    """A baseline stopped after ``epochs`` epochs without lr decay (Table 9, Fig. 4)."""
+    return cfg.replace(method="ce", method_kwargs={}, teacher=None, epochs=epochs, milestones=())
+
+
+def _model(dataset: str, model: str | None) -> str:
+    return model or PAPER_MODEL.get(dataset, "resnet18")
+
+
+def profile_params(profile: str, notebook: str) -> dict[str, Any]:
+    """The parameters ``params/<profile>.yaml`` gives ``notebook`` (its defaults + its own entry)."""
+    path = PARAMS / f"{profile}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in PARAMS.glob("*.yaml"))
+        raise ValueError(f"unknown profile {profile!r} (no {path}); known profiles: {', '.join(known)}")
+    doc = yaml.safe_load(path.read_text()) or {}
+    return {**(doc.get("defaults") or {}), **((doc.get("notebooks") or {}).get(notebook) or {})}
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else [value] if isinstance(value, (str, int, float)) else list(value)
+
+
+def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill a notebook's ``None`` parameters from its profile.
+
+    The profile defaults to ``smoke`` when the run uses only the embedded digits data and to
+    ``paper`` otherwise, so ``papermill table7.ipynb out.ipynb -p dataset cub200`` runs the
+    paper's protocol on CUB-200. Returns the merged parameters with ``datasets`` as a list."""
+    given = {k: v for k, v in P.items() if v is not None}
+    asked = _as_list(given.get("dataset"))
+    profile = given.get("profile") or ("smoke" if set(asked) <= {EMBEDDED} else "paper")
+    merged = {**profile_params(profile, notebook), **given, "profile": profile}
+    merged["datasets"] = _as_list(merged.get("dataset")) or [EMBEDDED]
+    return merged
+
+
+def plan(artefact: str, P: Mapping[str, Any]) -> list[Cell]:
+    """The cells of ``artefact`` (``table2`` ... ``fig4``) for the notebook parameters ``P``."""
+    builders = {"table2": _methods_plan, "table3": _methods_plan, "table7": _methods_plan, "table8": _methods_plan,
+                "table10": _ablation_plan, "table5": _kd_plan, "table9": _dereverse_plan, "fig4": _fig4_plan}
+    if artefact not in builders:
+        raise ValueError(f"no plan for {artefact!r}; known: {sorted(builders)}")
+    P = resolve_params(artefact, P)
+    return builders[artefact](P, Settings.from_params(P))
+
+
+def _methods_plan(P, s: Settings) -> list[Cell]:
+    models = P.get("models") or [P.get("model")]
+    cells = []
+    for dataset in P["datasets"]:
+        for model in models:
+            m = _model(dataset, model)
+            for method in P["methods"]:
+                kwargs = dict((P.get("method_kwargs") or {}).get(method, {}))
+                for seed in s.seeds:
+                    cells.append(Cell(method, dataset, m, seed, config(dataset, m, method, seed, s, method_kwargs=kwargs)))
+    return cells
+
+
+def _ablation_plan(P, s: Settings) -> list[Cell]:
+    cells = []
+    for dataset in P["datasets"]:
+        m = _model(dataset, P.get("model"))
+        for row in P["rows"]:
+            if row == "ce":
+                make = lambda seed: config(dataset, m, "ce", seed, s)  # noqa: E731
+            elif row in ABLATIONS:
+                make = lambda seed, row=row: config(dataset, m, "focusnet", seed, s, method_kwargs=ABLATIONS[row])  # noqa: E731
+            else:
+                raise ValueError(f"unknown Table 10 row {row!r}; known: ce, {', '.join(ABLATIONS)}")
+            cells += [Cell(row, dataset, m, seed, make(seed)) for seed in s.seeds]
+    return cells
+
+
+def _kd_plan(P, s: Settings) -> list[Cell]:
+    """Table 5: ResNet-18 teaches MobileNetV2 (standard KD vs FocusNet)."""
+    cells = []
+    for dataset in P["datasets"]:
+        t_model, s_model = P.get("teacher_model", "resnet18"), P.get("student_model", "mobilenetv2_x0_5")
+        for seed in s.seeds:
+            teacher = config(dataset, t_model, "ce", seed, s)
+            cells.append(Cell("teacher", dataset, t_model, seed, teacher))
+            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
+            for method in ("kd", "focusnet"):
+                cells.append(Cell(method, dataset, s_model, seed, config(dataset, s_model, method, seed, s, teacher=teacher)))
+    return cells
+
+
+def _dereverse_plan(P, s: Settings) -> list[Cell]:
+    """Table 9: a poorly-trained MobileNetV2 teaches ResNet-18 (De-reverse KD vs FocusNet)."""
+    cells = []
+    stops = {**POORLY_TRAINED_EPOCHS, **(s.teacher_epochs or {})}
+    for dataset in P["datasets"]:
+        t_model, s_model = P.get("teacher_model", "mobilenetv2_x0_5"), P.get("student_model", "resnet18")
+        for seed in s.seeds:
+            teacher = poorly_trained(config(dataset, t_model, "ce", seed, s), stops[dataset])
+            cells.append(Cell("teacher", dataset, t_model, seed, teacher))
+            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
+            for method in ("dereverse_kd", "focusnet"):
+                cells.append(Cell(method, dataset, s_model, seed, config(dataset, s_model, method, seed, s, teacher=teacher)))
+    return cells
+
+
+def _fig4_plan(P, s: Settings) -> list[Cell]:
+    """Fig. 4: FocusNet on baselines stopped at epochs 1, 10, ..., 60, and both at full length."""
+    cells = []
+    for dataset in P["datasets"]:
+        m = _model(dataset, P.get("model"))
+        for seed in s.seeds:
+            full = config(dataset, m, "ce", seed, s)
+            cells.append(Cell("ce", dataset, m, seed, full, x=float(full.epochs)))
+            cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, s), x=float(full.epochs)))
+            for stop in P.get("stops") or FIG4_STOPS:
+                teacher = poorly_trained(full, stop)
+                cells.append(Cell("teacher", dataset, m, seed, teacher, x=float(stop)))
+                cells.append(Cell("focusnet_on_teacher", dataset, m, seed,
+                                  config(dataset, m, "focusnet", seed, s, teacher=teacher), x=float(stop)))
+    return cells
+
+
+def require_data(names: Iterable[str], data_root: str | None = None) -> None:
+    """Stop early, with the data set's preparation message, when one is not present."""
+    for name in dict.fromkeys(names):
+        datasets.check_available(name, root=data_root)
+
+
+def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir: str | None = None,
+             device: str = "auto", quiet: bool = True, train: bool = True) -> pd.DataFrame:
+    """Run (or fetch from the store) every cell; one row per cell with its final metrics.
+
+    ``train=False`` only reads the store (cells not run yet get NaN metrics)."""
+    store = ResultsStore(results_dir)
+    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet)
+    rows = []
+    for c in cells:
+        final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)
+        rows.append({"row": c.row, "dataset": c.dataset, "model": c.model, "seed": c.seed, "x": c.x,
+                     "profile": c.config.profile, "epochs": c.config.epochs, "key": c.config.key(), **(final or {})})
+    return pd.DataFrame(rows)

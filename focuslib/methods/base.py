@@ -1,0 +1,72 @@
+"""The contract every training method fulfils (torchdistill-style: a method is
+configuration plus a small loss object, never a fork of the training loop)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import torch
+from torch import Tensor, nn
+
+
+@dataclass
+class StepOutput:
+    """What a method returns for one training batch.
+
+    ``loss`` is the scalar to back-propagate; ``logits``/``targets`` are the deployed
+    classifier's logits for the labelled images of the batch (for running train accuracy);
+    ``terms`` holds detached scalar loss terms for logging (e.g. ``l_cls``, ``r_att``).
+    """
+
+    loss: Tensor
+    logits: Tensor
+    targets: Tensor
+    terms: dict[str, Tensor] = field(default_factory=dict)
+
+
+class Method(nn.Module):
+    """Base class of a training method.
+
+    A method may own extra trainable modules (heads, a self-teacher); it builds them in
+    :meth:`setup` as sub-modules of itself, so the trainer optimises and checkpoints
+    ``model.parameters()`` and ``method.parameters()`` together.
+
+    Class attributes tell the trainer what a batch must look like:
+
+    * ``needs_teacher``: the trainer supplies ``teacher_logits`` from a frozen, eval-mode,
+      pre-trained network run without grad on the *same* augmented batch (FocusNet, KD).
+    * ``num_views``: independently augmented views of each image (DDGSD: 2). With more
+      than one view, ``x`` is a tuple of ``num_views`` tensors of shape ``(B, C, H, W)``.
+    * ``paired_sampling``: the batch holds ``B`` samples followed by ``B`` partners of the
+      same classes (CS-KD), so ``x`` has ``2B`` rows and ``y[B:] == y[:B]``.
+    """
+
+    name: ClassVar[str] = ""
+    needs_teacher: ClassVar[bool] = False
+    num_views: ClassVar[int] = 1
+    paired_sampling: ClassVar[bool] = False
+
+    def setup(self, model: nn.Module, num_classes: int) -> None:
+        """Build the method's extra modules for ``model`` (default: none)."""
+
+    def training_step(
+        self,
+        model: nn.Module,
+        x: Tensor | tuple[Tensor, ...],
+        y: Tensor,
+        teacher_logits: Tensor | None = None,
+        epoch: int = 0,
+        num_epochs: int = 1,
+    ) -> StepOutput:
+        """Loss and logits for one batch; ``epoch`` is 0-based (for ramp-ups)."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, x: Tensor) -> Tensor:
+        """Test-time logits (default: the plain model)."""
+        return model(x)
+
+    def hparams(self) -> dict[str, Any]:
+        """The method's hyper-parameters, recorded in the run's config."""
+        return {}

@@ -1,0 +1,255 @@
+"""BYOT, Be Your Own Teacher: Zhang, Song, Gao, Chen, Bao, Ma, *Be Your Own Teacher: Improve the
+Performance of Convolutional Neural Networks via Self Distillation*, ICCV 2019 (arXiv:1905.08094),
+and its journal version's code.
+
+Official (journal) code: ``ArchipLab-LinfengZhang/pytorch-self-distillation-final @ 47ca93b``
+(``resnet.py``: ``SepConv``, ``scala1-3``, ``attention1-3``, ``fc1-4``, forward returning the
+deepest classifier first; ``train.py`` L17-24 defaults, L28-31 soft cross-entropy, L130-165 loss).
+The ICCV paper gives no head architecture; its weights (alpha 0.1, T 3, beta 1e-6) are those of
+the unofficial port ``luanyunteng/pytorch-be-your-own-teacher @ 8045079`` (``train.py``
+L64-68, L196-228).
+
+Heads (journal code), one per shallow stage k = 1..3 of a torchvision ResNet, built in
+:meth:`BYOT.setup` so that they are parameters of the method:
+
+* attention: ``SepConv(c_k, c_k)`` (stride 2) -> bilinear up-sampling back to the stage's size ->
+  sigmoid; the stage output is multiplied by this map (the backbone itself is unchanged);
+* bottleneck: ``SepConv`` chain ``c_k -> c_{k+1} -> ... -> c_4`` (each halves the resolution),
+  then average pooling; ``SepConv`` = dw3x3/s2 -> pw -> BN -> ReLU -> dw3x3 -> pw -> BN -> ReLU;
+* classifier: ``Linear(c_4, N)``.
+
+The deepest classifier is the model's own ``avgpool`` + ``fc`` (the official ``scala4`` + ``fc4``),
+and ``predict`` uses it (the usual choice; FocusNet does not say which classifier it evaluated).
+Two deviations, both identities at the official 32x32 input: global average pooling replaces
+``AvgPool2d(4, 4)`` (which only pools to 1x1 on a 4x4 map, so the official code cannot run at
+64x64), and the up-sampling goes to the stage's own size instead of ``scale_factor=2`` (the same
+for even sizes).
+
+Parameter count (ResNet-18 with the 3x3 stem, 200 classes): backbone 11,271,432 + heads
+1,216,216 = 12,487,648, i.e. FocusNet Table 6's 12.49 M exactly. The journal code's feature
+adaptation layers (``Linear(512, 512)``, created lazily in ``train.py``, so a count of the
+``resnet.py`` network omits them) add 262,656 each; two are used here (the official loop creates
+three but uses two), +525,312 at training time only.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..losses import distillation_kl
+from ..models import stage_features
+from . import register_method
+from .base import Method, StepOutput
+
+BYOT_FORMS: tuple[str, ...] = ("official", "paper")
+#: ``form -> (alpha, feature_weight)`` defaults: journal code ``loss_coefficient`` 0.3 and
+#: ``feature_loss_coefficient`` 0.03; ICCV form alpha 0.1 and beta 1e-6 (port). T = 3 in both.
+BYOT_DEFAULTS: dict[str, tuple[float, float]] = {"official": (0.3, 0.03), "paper": (0.1, 1e-6)}
+#: Shallow stages whose features are distilled in the journal code: its loop skips the head
+#: next to the deepest one (``if index != 1`` over the deepest-first list), i.e. stage 3.
+OFFICIAL_FEATURE_STAGES: tuple[int, ...] = (1, 2)
+
+
+def resnet_stage_channels(model: nn.Module, method: str) -> tuple[int, int, int, int]:
+    """Output channels of ``layer1..layer4`` of a torchvision ResNet (64, 128, 256, 512 for
+    ResNet-18); a clear error for any other network, since ``method`` attaches to these stages."""
+    missing = [a for a in ("conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc") if not hasattr(model, a)]
+    if missing:
+        raise TypeError(
+            f"method {method!r} needs a torchvision ResNet (resnet18 / resnet34); "
+            f"{type(model).__name__} has no {', '.join(missing)}"
+        )
+    # the first block of stage k+1 reads stage k's output
+    shallow = tuple(getattr(model, f"layer{k}")[0].conv1.in_channels for k in (2, 3, 4))
+    return (*shallow, model.fc.in_features)
+
+
+def init_conv_like_resnet(module: nn.Module) -> nn.Module:
+    """Kaiming-normal (fan-out, ReLU) init of every ``Conv2d`` in ``module``, as torchvision's
+    ResNet and the BYOT code initialise theirs; returns ``module``."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return module
+
+
+def sep_conv(c_in: int, c_out: int) -> nn.Sequential:
+    """BYOT's ``SepConv``: two depthwise-separable 3x3 convolutions, the first with stride 2."""
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_in, 3, stride=2, padding=1, groups=c_in, bias=False),
+        nn.Conv2d(c_in, c_in, 1, bias=False),
+        nn.BatchNorm2d(c_in),
+        nn.ReLU(),
+        nn.Conv2d(c_in, c_in, 3, stride=1, padding=1, groups=c_in, bias=False),
+        nn.Conv2d(c_in, c_out, 1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.ReLU(),
+    )
+
+
+class ByotHead(nn.Module):
+    """Attention, bottleneck and classifier for one shallow stage; ``channels`` runs from the
+    stage's width to the deepest stage's width, e.g. ``(128, 256, 512)`` for ResNet-18's layer2."""
+
+    def __init__(self, channels: Sequence[int], num_classes: int) -> None:
+        super().__init__()
+        self.attention = sep_conv(channels[0], channels[0])
+        self.bottleneck = nn.Sequential(
+            *(sep_conv(a, b) for a, b in pairwise(channels)), nn.AdaptiveAvgPool2d(1), nn.Flatten()
+        )
+        self.fc = nn.Linear(channels[-1], num_classes)
+        init_conv_like_resnet(self)
+
+    def forward(self, stage_output: Tensor) -> tuple[Tensor, Tensor]:
+        """Logits ``(B, N)`` and the pooled bottleneck feature ``(B, c_4)``."""
+        attention = F.interpolate(
+            self.attention(stage_output), size=stage_output.shape[-2:], mode="bilinear", align_corners=False
+        )
+        feature = self.bottleneck(torch.sigmoid(attention) * stage_output)
+        return self.fc(feature), feature
+
+
+def _soft_cross_entropy(logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
+    """``-mean_b sum_c softmax(t/T) log softmax(z/T)`` (journal ``train.py`` L28-31), no ``T^2``."""
+    teacher = torch.softmax(teacher_logits.detach() / temperature, dim=1)
+    return -(teacher * torch.log_softmax(logits / temperature, dim=1)).sum(dim=1).mean()
+
+
+def byot_loss(
+    deep_logits: Tensor,
+    head_logits: Sequence[Tensor],
+    targets: Tensor,
+    deep_feature: Tensor | None = None,
+    head_features: Sequence[Tensor | None] = (),
+    *,
+    form: str = "official",
+    alpha: float = 0.3,
+    temperature: float = 3.0,
+    feature_weight: float = 0.03,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """BYOT's loss; the deepest classifier (logits and feature) is the detached teacher.
+
+    ``form="official"`` (journal ``train.py`` L147-165)::
+
+        CE(z_0) + sum_k [alpha softCE_T(z_k, sg z_0) + (1 - alpha) CE(z_k)] + w sum_k ||h_k - sg f_0||_2
+
+    ``form="paper"`` (ICCV form as in the port)::
+
+        (1 - alpha) [CE(z_0) + sum_k CE(z_k)] + alpha T^2 sum_k KL(sg p_0^T || p_k^T) + w sum_k ||h_k - sg f_0||_2^2
+
+    ``||.||_2`` is the un-squared L2 norm over the whole batch tensor (``torch.dist``), ``||.||_2^2``
+    the plain sum of squares. ``head_features[k]`` is the hint for head k (adapted by a linear
+    layer in the official form) or ``None`` for no feature term. Returns the loss and its three
+    weighted parts ``ce``, ``kd``, ``feature`` (detached; they sum to the loss).
+    """
+    if form not in BYOT_FORMS:
+        raise ValueError(f"unknown BYOT form {form!r}; use one of {BYOT_FORMS}")
+    hints = [(k, h) for k, h in enumerate(head_features) if h is not None]
+    if hints and deep_feature is None:
+        raise ValueError("feature hints need the deepest feature (deep_feature)")
+    ce_heads = sum(F.cross_entropy(z, targets) for z in head_logits)
+    ce_deep = F.cross_entropy(deep_logits, targets)
+    zero = deep_logits.new_zeros(())
+    if form == "official":
+        ce = ce_deep + (1.0 - alpha) * ce_heads
+        kd = alpha * sum((_soft_cross_entropy(z, deep_logits, temperature) for z in head_logits), zero)
+        feature = feature_weight * sum((torch.linalg.vector_norm(h - deep_feature.detach()) for _, h in hints), zero)
+    else:
+        ce = (1.0 - alpha) * (ce_deep + ce_heads)
+        kd = alpha * sum((distillation_kl(z, deep_logits, temperature) for z in head_logits), zero)
+        feature = feature_weight * sum(((h - deep_feature.detach()).pow(2).sum() for _, h in hints), zero)
+    loss = ce + kd + feature
+    return loss, {"ce": ce.detach(), "kd": kd.detach(), "feature": feature.detach()}
+
+
+@register_method
+class BYOT(Method):
+    """BYOT self-distillation from the deepest classifier into three attention/SepConv heads.
+
+    ``form="official"`` (default): journal code, alpha 0.3, T 3, feature weight 0.03 on linearly
+    adapted features of the stage-1 and stage-2 heads. ``form="paper"``: ICCV form, alpha 0.1,
+    T 3, beta 1e-6 on the raw features of all three heads. ``alpha``/``feature_weight`` left as
+    ``None`` take the form's default. (The journal code also turns on AutoAugment + Cutout and
+    trains 250 epochs with weight decay 5e-4; those belong to the run configuration.)
+    """
+
+    name = "byot"
+
+    def __init__(
+        self,
+        form: str = "official",
+        alpha: float | None = None,
+        temperature: float = 3.0,
+        feature_weight: float | None = None,
+    ) -> None:
+        super().__init__()
+        if form not in BYOT_FORMS:
+            raise ValueError(f"unknown BYOT form {form!r}; use one of {BYOT_FORMS}")
+        default_alpha, default_feature_weight = BYOT_DEFAULTS[form]
+        self.form = form
+        self.alpha = default_alpha if alpha is None else alpha
+        self.temperature = temperature
+        self.feature_weight = default_feature_weight if feature_weight is None else feature_weight
+        if not 0.0 <= self.alpha <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1], got {self.alpha}")
+        if not temperature > 0:
+            raise ValueError(f"temperature must be > 0, got {temperature}")
+        if self.feature_weight < 0:
+            raise ValueError(f"feature_weight must be >= 0, got {self.feature_weight}")
+        self.heads = nn.ModuleList()
+        self.adaptation = nn.ModuleDict()
+
+    def setup(self, model: nn.Module, num_classes: int) -> None:
+        """Build the three shallow heads (and, official form, the feature adaptation layers)."""
+        channels = resnet_stage_channels(model, self.name)
+        device = next(model.parameters()).device
+        self.heads = nn.ModuleList(ByotHead(channels[k:], num_classes) for k in range(3)).to(device)
+        stages = OFFICIAL_FEATURE_STAGES if self.form == "official" and self.feature_weight > 0 else ()
+        self.adaptation = nn.ModuleDict({str(k): nn.Linear(channels[3], channels[3]) for k in stages}).to(device)
+
+    def _hints(self, head_features: Sequence[Tensor]) -> list[Tensor | None]:
+        if self.feature_weight == 0:
+            return [None] * len(head_features)
+        if self.form == "paper":
+            return list(head_features)
+        return [self.adaptation[str(k)](h) if str(k) in self.adaptation else None for k, h in enumerate(head_features, 1)]
+
+    def training_step(
+        self,
+        model: nn.Module,
+        x: Tensor | tuple[Tensor, ...],
+        y: Tensor,
+        teacher_logits: Tensor | None = None,
+        epoch: int = 0,
+        num_epochs: int = 1,
+    ) -> StepOutput:
+        if len(self.heads) == 0:
+            raise RuntimeError("call BYOT.setup(model, num_classes) before training (it builds the heads)")
+        features, logits = stage_features(model, x)
+        deep_feature = torch.flatten(model.avgpool(features[3]), 1)
+        head_logits, head_features = zip(*(head(f) for head, f in zip(self.heads, features[:3])))
+        loss, terms = byot_loss(
+            logits,
+            head_logits,
+            y,
+            deep_feature,
+            self._hints(head_features),
+            form=self.form,
+            alpha=self.alpha,
+            temperature=self.temperature,
+            feature_weight=self.feature_weight,
+        )
+        return StepOutput(loss, logits, y, terms)
+
+    def hparams(self) -> dict[str, Any]:
+        return {
+            "form": self.form,
+            "alpha": self.alpha,
+            "temperature": self.temperature,
+            "feature_weight": self.feature_weight,
+        }

@@ -1,0 +1,29 @@
+"""The baseline: plain cross-entropy with one-hot labels (paper Eq. 3)."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from . import register_method
+from .base import Method, StepOutput
+
+
+@register_method
+class CrossEntropy(Method):
+    """Train the network with ``H(y, softmax(z))`` (Eq. 3); predict with its logits."""
+
+    name = "ce"
+
+    def training_step(
+        self,
+        model: nn.Module,
+        x: Tensor,
+        y: Tensor,
+        teacher_logits: Tensor | None = None,
+        epoch: int = 0,
+        num_epochs: int = 1,
+    ) -> StepOutput:
+        logits = model(x)
+        loss = F.cross_entropy(logits.float(), y)
+        return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms={"ce": loss.detach()})

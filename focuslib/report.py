@@ -1,0 +1,182 @@
+"""Tables and figures: the paper's number beside ours, with profile, seeds and epochs."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import paper
+from .experiments import plan, run_plan
+#: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
+PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
+PROFILE_LABEL = {"smoke": "smoke (not a reproduction)", "paper": "full protocol"}
+
+
+def full_protocol_results(notebook: str, results_dir: str | None = None) -> pd.DataFrame:
+    """The paper-profile runs of ``notebook`` already in the store (committed artifacts), never training."""
+    frame = run_plan(plan(notebook, {"profile": "paper"}), results_dir=results_dir, train=False)
+    return frame.dropna(subset=["test_top1"]) if "test_top1" in frame else frame.iloc[0:0]
+
+
+def summarise(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """Mean ± std over seeds per (row, dataset, model, profile, epochs, x)."""
+    if runs.empty or metric not in runs:
+        return pd.DataFrame(columns=["row", "dataset", "model", "profile", "epochs", "x", "mean", "std", "n", "seeds"])
+    done = runs.dropna(subset=[metric]).copy()
+    done["x"] = done["x"].fillna(-1) if "x" in done else -1
+    g = done.groupby(["row", "dataset", "model", "profile", "epochs", "x"], sort=False)[[metric, "seed"]]
+    out = g.agg(mean=(metric, "mean"), std=(metric, lambda v: v.std(ddof=1) if len(v) > 1 else np.nan),
+                n=(metric, "size"), seeds=("seed", lambda v: ",".join(map(str, sorted(v))))).reset_index()
+    out["x"] = out["x"].replace(-1, np.nan)
+    return out
+
+
+def fmt(mean: float, std: float, n: int) -> str:
+    if pd.isna(mean):
+        return "—"
+    return f"{mean:.2f} ± {std:.2f} (n={n})" if n > 1 else f"{mean:.2f} (n=1)"
+
+
+def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """One row per (paper row, data set, profile): the paper's number, ours, and the difference.
+
+    Data sets the paper's table does not have (e.g. the ``digits`` smoke stand-in) appear
+    with an empty paper column: such a number is never compared with the paper's."""
+    ours = summarise(runs, metric)
+    ref = paper.table(table)
+    ref = ref[ref["metric"] == metric.replace("test_", "")]
+    ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
+    merged = ours.merge(ref[["method", "dataset", "model", "row", "value"]].rename(columns={"row": "paper_label", "method": "paper_row"}),
+                        on=["paper_row", "dataset", "model"], how="left")
+    out = pd.DataFrame({
+        "method": merged["paper_label"].fillna(merged["row"]),
+        "data set": merged["dataset"], "model": merged["model"],
+        "paper": merged["value"],
+        "ours": [fmt(m, s, n) for m, s, n in zip(merged["mean"], merged["std"], merged["n"])],
+        "ours − paper": (merged["mean"] - merged["value"]).round(2),
+        "profile": merged["profile"].map(lambda p: PROFILE_LABEL.get(p, p)),
+        "epochs": merged["epochs"], "seeds": merged["seeds"],
+    })
+    return out
+
+
+def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
+    """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed)."""
+    keys = ["dataset", "model", "profile", "epochs", "seed"]
+    a = runs[runs["row"] == method].set_index(keys)[metric]
+    b = runs[runs["row"] == baseline].set_index(keys)[metric]
+    both = pd.concat({method: a, baseline: b}, axis=1).dropna()
+    both["gain"] = (both[method] - both[baseline]).round(4)
+    return both.reset_index()
+
+
+def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:
+    """Every accuracy cell of the paper's Tables 2, 3, 5, 7-10 with what the store holds for it.
+
+    Status: ``reproduced`` (full-protocol runs finished; how many seeds), ``partial``
+    (some full-protocol seeds), ``smoke only`` (only a smoke stand-in ran), ``needs data not
+    present`` (the data set is not on this machine), or ``not run``."""
+    from . import datasets  # noqa: PLC0415
+    from .store import ResultsStore  # noqa: PLC0415
+
+    store = ResultsStore(results_dir).frame()
+    rows = []
+    available = {}
+    for name in ("table2", "table3", "table5", "table7", "table8", "table9", "table10"):
+        table_id = name.replace("table", "")
+        full = plan(name, {"profile": "paper"})
+        ref = paper.table(table_id)
+        ref = ref[ref["metric"] == "top1"]
+        for _, cell in ref.iterrows():
+            wanted = [c for c in full if PAPER_ROW.get(c.row, c.row) == cell["method"] and c.dataset == cell["dataset"]
+                      and c.model == cell["model"]]
+            keys = {c.config.key() for c in wanted}
+            done = store[store["key"].isin(keys)] if not store.empty else store
+            if cell["dataset"] not in available:
+                available[cell["dataset"]] = datasets.is_available(cell["dataset"], root=data_root)
+            smoke = (not store.empty) and ((store["profile"] == "smoke") & (store["method"].map(lambda m: PAPER_ROW.get(m, m)) == cell["method"])).any()
+            if len(done) and len(done) >= len(keys):
+                state = "reproduced"
+            elif len(done):
+                state = "partial"
+            elif not available[cell["dataset"]]:
+                state = "needs data not present"
+            elif smoke:
+                state = "smoke only"
+            else:
+                state = "not run"
+            vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
+            rows.append({
+                "table": table_id, "method": cell["row"], "data set": cell["dataset"], "model": cell["model"],
+                "paper": cell["value"], "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
+                "seeds": f"{len(done)}/{len(keys)}", "status": state,
+            })
+    return pd.DataFrame(rows)
+
+
+def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
+              device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
+
+    Returns ``(runs, table)``: one row per run, and :func:`compare`'s table."""
+    from .experiments import require_data, resolve_params  # noqa: PLC0415
+
+    require_data(resolve_params(notebook, P)["datasets"], data_root)
+    runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto")
+    full = full_protocol_results(notebook, results_dir)
+    runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
+    return runs, compare(notebook.replace("table", ""), runs)
+
+
+def describe(table: pd.DataFrame) -> str:
+    """A plain statement, generated from the numbers, of how ours compares with the paper."""
+    lines = []
+    for profile, part in table.groupby("profile", sort=False):
+        compared = part.dropna(subset=["paper", "ours − paper"])
+        if profile.startswith("smoke"):
+            lines.append(f"- **{profile}**: {len(part)} cells ran on a stand-in data set with a few epochs; they show "
+                         "that the pipeline works and are not compared with the paper.")
+        elif compared.empty:
+            lines.append(f"- **{profile}**: no cell has both a paper number and a finished run yet.")
+        else:
+            worst = compared.loc[compared["ours − paper"].abs().idxmax()]
+            lines.append(
+                f"- **{profile}**: {len(compared)} cells compared; mean difference ours − paper "
+                f"{compared['ours − paper'].mean():+.2f} points, largest {worst['ours − paper']:+.2f} "
+                f"({worst['method']}, {worst['data set']})."
+            )
+    return "\n".join(lines) or "- No results yet."
+
+
+def fig4_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 4's points: accuracy of each poorly-trained baseline and of FocusNet trained on it."""
+    s = summarise(runs)
+    s = s[s["row"].isin(["teacher", "focusnet_on_teacher"])].copy()
+    s["series"] = s["row"].map({"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"})
+    return s.rename(columns={"x": "baseline epochs"})
+
+
+def fig4_plot(runs: pd.DataFrame):
+    """Fig. 4 with seaborn: one panel per (data set, profile); dashed/solid lines mark the
+    full-length baseline and FocusNet, as in the paper."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    points = fig4_frame(runs)
+    full = summarise(runs)
+    full = full[full["row"].isin(["ce", "focusnet"])]
+    panels = points.groupby(["dataset", "profile"], sort=False)
+    fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
+    for ax, ((dataset, profile), part) in zip(axes[0], panels):
+        sns.lineplot(data=part, x="baseline epochs", y="mean", hue="series", marker="o", ax=ax)
+        for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
+            style, color = ("--", "tab:blue") if r["row"] == "ce" else ("-", "tab:red")
+            label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs"
+            ax.axhline(r["mean"], ls=style, color=color, lw=1, label=label)
+        seeds = part["n"].max()
+        ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds} seed(s)", ylabel="test top-1 (%)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,151 @@
+"""The results store: one folder per run configuration, written atomically.
+
+Layout: ``<root>/<profile>/<label>-<key>/`` holding ``config.yaml`` (the full
+:class:`~focuslib.config.RunConfig` plus runtime facts), ``metrics.jsonl`` (one JSON row
+per epoch), ``final.json`` (written last: a run is finished iff it exists),
+``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
+frozen baseline/teacher). Checkpoints and weights are never committed; the small text
+artifacts of the ``paper`` profile are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+import yaml
+
+from .config import RunConfig
+
+CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS = "config.yaml", "metrics.jsonl", "final.json", "checkpoint.pt", "model.pt"
+
+
+class StoreConflictError(RuntimeError):
+    """A run folder holds a configuration other than the one asked for."""
+
+
+def default_root() -> Path:
+    """``$FOCUSLIB_RESULTS``, else the ``results/`` folder of the checkout holding focuslib."""
+    env = os.environ.get("FOCUSLIB_RESULTS")
+    if env:
+        return Path(env).expanduser()
+    return Path(__file__).resolve().parent.parent / "results"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+class ResultsStore:
+    """Look up, write and read back runs keyed by the hash of their :class:`RunConfig`."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root).expanduser() if root is not None else default_root()
+
+    def run_dir(self, cfg: RunConfig) -> Path:
+        return self.root / cfg.profile / f"{cfg.label()}-{cfg.key()}"
+
+    # -- lookup ------------------------------------------------------------------------
+    def check_config(self, cfg: RunConfig) -> None:
+        """Refuse a folder whose stored configuration differs from ``cfg``."""
+        path = self.run_dir(cfg) / CONFIG
+        if not path.exists():
+            return
+        stored = yaml.safe_load(path.read_text()) or {}
+        if stored.get("config") != _plain(cfg.to_dict()):
+            raise StoreConflictError(
+                f"{path} holds a different configuration than the run asked for "
+                f"(key {cfg.key()}); refusing to mix them. Move that folder away or use another --results-dir."
+            )
+
+    def is_finished(self, cfg: RunConfig) -> bool:
+        self.check_config(cfg)
+        return (self.run_dir(cfg) / FINAL).exists()
+
+    def final(self, cfg: RunConfig) -> dict[str, Any] | None:
+        """The final metrics of a finished run, else ``None``."""
+        path = self.run_dir(cfg) / FINAL
+        if not self.is_finished(cfg):
+            return None
+        return json.loads(path.read_text())
+
+    def metrics(self, cfg: RunConfig) -> pd.DataFrame:
+        """Per-epoch metrics of one run (empty frame if none yet)."""
+        return pd.DataFrame(self.read_metrics(self.run_dir(cfg)))
+
+    @staticmethod
+    def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
+        path = run_dir / METRICS
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    # -- writing -----------------------------------------------------------------------
+    def start(self, cfg: RunConfig, runtime: dict[str, Any]) -> Path:
+        """Create the run folder and write ``config.yaml`` (config + runtime facts)."""
+        self.check_config(cfg)
+        run_dir = self.run_dir(cfg)
+        doc = {"key": cfg.key(), "label": cfg.label(), "config": _plain(cfg.to_dict()), "runtime": _plain(runtime)}
+        atomic_write_text(run_dir / CONFIG, yaml.safe_dump(doc, sort_keys=False))
+        return run_dir
+
+    def write_metrics(self, cfg: RunConfig, rows: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(_plain(r)) + "\n" for r in rows)
+        atomic_write_text(self.run_dir(cfg) / METRICS, text)
+
+    def finish(self, cfg: RunConfig, final: dict[str, Any]) -> None:
+        atomic_write_text(self.run_dir(cfg) / FINAL, json.dumps(_plain(final), indent=2) + "\n")
+
+    # -- reading back ------------------------------------------------------------------
+    def iter_runs(self, profile: str | None = None) -> Iterator[Path]:
+        pattern = f"{profile}/*/{FINAL}" if profile else f"*/*/{FINAL}"
+        for final in sorted(self.root.glob(pattern)):
+            yield final.parent
+
+    def frame(self, profile: str | None = None) -> pd.DataFrame:
+        """All finished runs as one DataFrame: config fields, final metrics, ``run_dir``."""
+        rows = []
+        for run_dir in self.iter_runs(profile):
+            doc = yaml.safe_load((run_dir / CONFIG).read_text())
+            cfg = dict(doc["config"])
+            teacher = cfg.pop("teacher", None)
+            rows.append({
+                **cfg,
+                "teacher_key": RunConfig.from_dict(teacher).key() if teacher else None,
+                "teacher_epochs": teacher["epochs"] if teacher else None,
+                "teacher_model": teacher["model"] if teacher else None,
+                "key": doc["key"],
+                **json.loads((run_dir / FINAL).read_text()),
+                "run_dir": str(run_dir),
+            })
+        return pd.DataFrame(rows)
+
+
+def _plain(obj: Any) -> Any:
+    """Convert tuples and numpy/torch scalars into YAML/JSON-friendly built-ins."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if hasattr(obj, "item") and callable(obj.item):
+        return obj.item()
+    return obj

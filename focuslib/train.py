@@ -1,0 +1,550 @@
+"""One training loop for every method (paper Sec. 4.2 recipe), with resume and a results store.
+
+Python: ``focuslib.train.run(RunConfig(...))``. CLI::
+
+    python -m focuslib.train --dataset mnist --model lenet5 --method focusnet --epochs 200 --seed 0
+
+Under ``torchrun --nproc_per_node=K`` the batch of every step is split across K processes
+(each rank takes an interleaved shard of the global batch) and gradients are averaged;
+rank 0 alone writes to the store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import yaml
+from torch import Tensor, nn
+
+from . import __version__, datasets
+from .config import PAPER_SCHEDULES, RunConfig
+from .loader import batch_indices, epoch_generator, open_split
+from .methods import METHODS, Method, create_method
+from .models import create_model
+from .store import CHECKPOINT, WEIGHTS, ResultsStore, atomic_write_bytes
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint or weights file could not be read (truncated, corrupt, or foreign)."""
+
+
+@dataclass
+class Runtime:
+    """How a run executes: not part of what it computes, so not part of the store key."""
+
+    device: str = "auto"
+    data_root: str | None = None
+    results_dir: str | None = None
+    resume: bool = True
+    quiet: bool = False
+    amp: bool | None = None  # default: bf16 autocast on CUDA, off on CPU
+    channels_last: bool | None = None  # default: on for CUDA
+    compile: bool = False
+    num_workers: int = 4
+    eval_every: int = 1
+    cache_teacher_logits: bool = True
+    deterministic: bool | None = None  # default: on for CPU
+    stop_after_epochs: int | None = None  # train this many epochs of the run now, then return unfinished
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    cfg: RunConfig
+    run_dir: Path
+    final: dict[str, Any] | None
+    trained: bool  # False when the store already held the finished run
+
+    @property
+    def finished(self) -> bool:
+        return self.final is not None
+
+
+# -- configuration helpers ------------------------------------------------------------------
+def paper_config(dataset: str, model: str, method: str = "ce", *, seed: int = 0, **changes: Any) -> RunConfig:
+    """The paper's recipe (Sec. 4.2) for ``dataset``: SGD 0.1/0.9/1e-4, batch 128, and the
+    200-epoch (÷10 at 100, 150) or 90-epoch (÷10 at 30, 60) schedule of that data set."""
+    epochs, milestones = PAPER_SCHEDULES[datasets.get_spec(dataset).schedule]
+    base = dict(dataset=dataset, model=model, method=method, seed=seed, epochs=epochs,
+                milestones=milestones, profile="paper")
+    return resolve(RunConfig(**{**base, **changes}))
+
+
+def baseline_of(cfg: RunConfig) -> RunConfig:
+    """The default frozen baseline/teacher of a two-stage run: the same recipe trained with ``ce``."""
+    return cfg.replace(method="ce", method_kwargs={}, teacher=None)
+
+
+def resolve(cfg: RunConfig) -> RunConfig:
+    """Validate names and fill in the baseline of a two-stage method (so the hash is canonical)."""
+    method_cls = METHODS.get(cfg.method)
+    datasets.get_spec(cfg.dataset)
+    from .models import MODELS  # noqa: PLC0415
+
+    MODELS.get(cfg.model)
+    if method_cls.needs_teacher and cfg.teacher is None:
+        cfg = cfg.replace(teacher=baseline_of(cfg))
+    if not method_cls.needs_teacher and cfg.teacher is not None:
+        raise ValueError(f"method {cfg.method!r} takes no teacher, but the config names one")
+    if cfg.teacher is not None:
+        object.__setattr__(cfg, "teacher", resolve(cfg.teacher))
+    if any(m > cfg.epochs for m in cfg.milestones):
+        raise ValueError(f"milestones {cfg.milestones} lie beyond epochs={cfg.epochs}")
+    return cfg
+
+
+# -- devices, seeds, determinism ------------------------------------------------------------
+def select_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; asking for CUDA without it is a clear error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} was asked for, but this machine has no usable CUDA GPU; use --device cpu")
+    return device
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict[str, Any]:
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def deterministic_algorithms(enabled: bool) -> Iterator[None]:
+    previous = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(enabled)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous)
+
+
+def code_version() -> str:
+    """focuslib's version plus the git commit of the checkout (``+dirty`` when modified)."""
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
+                             text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha, dirty = "", ""
+    return f"{__version__}+{sha}{'.dirty' if dirty else ''}" if sha else __version__
+
+
+# -- checkpoints ----------------------------------------------------------------------------
+def save_torch(path: Path, obj: Any) -> None:
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_torch(path: Path) -> Any:
+    """``torch.load`` that turns a truncated or corrupt file into a :class:`CheckpointError`."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:  # torch raises RuntimeError, EOFError, pickle errors, zip errors...
+        raise CheckpointError(
+            f"cannot read {path}: the file is truncated or corrupt ({type(err).__name__}: {err}). "
+            f"Delete it to retrain from scratch, or restore a good copy; nothing else was changed."
+        ) from None
+
+
+# -- model assembly -------------------------------------------------------------------------
+def build(cfg: RunConfig, num_classes: int, in_channels: int, device: torch.device) -> tuple[nn.Module, Method]:
+    spec = datasets.get_spec(cfg.dataset)
+    small = spec.small_input if cfg.small_input is None else cfg.small_input
+    model = create_model(cfg.model, num_classes, in_channels=in_channels, small_input=small, **cfg.model_kwargs)
+    method = create_method(cfg.method, **cfg.method_kwargs)
+    model.to(device)
+    method.setup(model, num_classes)
+    method.to(device)
+    return model, method
+
+
+def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> nn.Module:
+    """The finished model of ``cfg`` in eval mode with gradients off (trains it if missing)."""
+    result = run(cfg, runtime=Runtime(**{**runtime.__dict__, "stop_after_epochs": None}), store=store)
+    weights = result.run_dir / WEIGHTS
+    if not weights.exists():  # e.g. a committed result without its weights: retrain, deterministically
+        _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
+        result = _train(cfg, store, runtime, device)
+    state = load_torch(weights)
+    spec = datasets.get_spec(cfg.dataset)
+    model, method = build(cfg, state["num_classes"], spec.in_channels, device)
+    model.load_state_dict(state["model"])
+    model.eval().requires_grad_(False)
+    method.load_state_dict(state["method"])
+    method.eval().requires_grad_(False)
+    return _Predictor(model, method).eval()
+
+
+class _Predictor(nn.Module):
+    """A frozen model whose forward is its method's test-time prediction."""
+
+    def __init__(self, model: nn.Module, method: Method) -> None:
+        super().__init__()
+        self.model, self.method = model, method
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.method.predict(self.model, x)
+
+
+# -- the loop -------------------------------------------------------------------------------
+def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore | None = None, **runtime_kw: Any) -> RunResult:
+    """Train ``cfg`` unless the store already holds it finished; return its record.
+
+    A two-stage method first obtains its frozen baseline/teacher from the store (training it
+    only if absent), so one baseline serves every table that needs it.
+    """
+    runtime = runtime or Runtime(**runtime_kw)
+    cfg = resolve(cfg)
+    store = store or ResultsStore(runtime.results_dir)
+    final = store.final(cfg)
+    if final is not None:
+        return RunResult(cfg, store.run_dir(cfg), final, trained=False)
+    device = select_device(runtime.device)
+    return _train(cfg, store, runtime, device)
+
+
+def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> RunResult:
+    rank, world = _dist_info()
+    cpu = device.type == "cpu"
+    deterministic = cpu if runtime.deterministic is None else runtime.deterministic
+    amp = (device.type == "cuda") if runtime.amp is None else runtime.amp
+    channels_last = (device.type == "cuda") if runtime.channels_last is None else runtime.channels_last
+    spec = datasets.get_spec(cfg.dataset)
+    augment = (spec.augmentation != "none") if cfg.augment is None else cfg.augment
+    method_cls = METHODS.get(cfg.method)
+
+    teacher = load_frozen(cfg.teacher, store, runtime, device) if cfg.teacher is not None else None
+    with deterministic_algorithms(deterministic):
+        common = dict(root=runtime.data_root, device=device, dataset_kwargs=dict(cfg.dataset_kwargs),
+                      num_workers=runtime.num_workers)
+        train_data = open_split(cfg.dataset, "train", limit=cfg.train_limit, augment=augment, **common)
+        test_data = open_split(cfg.dataset, "test", limit=cfg.test_limit, augment=False, **common)
+        num_classes = spec.num_classes
+        seed_everything(cfg.seed)
+        model, method = build(cfg, num_classes, spec.in_channels, device)
+        if channels_last:
+            model.to(memory_format=torch.channels_last)
+            method.to(memory_format=torch.channels_last)
+        params = [p for p in list(model.parameters()) + list(method.parameters()) if p.requires_grad]
+        optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+        scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.milestones), gamma=cfg.lr_gamma)
+        step_fn = torch.compile(method.training_step) if runtime.compile else method.training_step
+
+        run_dir = store.run_dir(cfg)
+        ckpt_path = run_dir / CHECKPOINT
+        start_epoch, history = 0, []
+        if runtime.resume and ckpt_path.exists():
+            state = load_torch(ckpt_path)
+            if state.get("key") != cfg.key():
+                raise CheckpointError(f"{ckpt_path} belongs to run {state.get('key')!r}, not {cfg.key()!r}")
+            model.load_state_dict(state["model"])
+            method.load_state_dict(state["method"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            set_rng_state(state["rng"])
+            start_epoch = state["epoch"]
+            history = store.read_metrics(run_dir)[:start_epoch]
+            _log(runtime, f"resuming {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
+        if rank == 0:
+            store.start(cfg, _runtime_facts(runtime, device, amp, channels_last, deterministic, world))
+
+        cached = _teacher_cache(teacher, train_data, runtime, augment, amp, device, channels_last)
+        stop = cfg.epochs if runtime.stop_after_epochs is None else min(cfg.epochs, start_epoch + runtime.stop_after_epochs)
+        for epoch in range(start_epoch, stop):
+            t0 = time.perf_counter()
+            train_stats = _train_epoch(cfg, epoch, model, method, step_fn, optimizer, train_data, teacher, cached,
+                                       method_cls, runtime, amp, device, channels_last, params, rank, world)
+            scheduler.step()
+            row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], **train_stats}
+            if (epoch + 1) % runtime.eval_every == 0 or epoch + 1 == cfg.epochs:
+                row.update(evaluate(model, method, test_data, cfg.batch_size, amp, device, channels_last))
+            row["seconds"] = round(time.perf_counter() - t0, 3)
+            history.append(row)
+            if rank == 0:
+                store.write_metrics(cfg, history)
+                save_torch(ckpt_path, {
+                    "key": cfg.key(), "epoch": epoch + 1, "model": model.state_dict(), "method": method.state_dict(),
+                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
+                })
+            _log(runtime, _summary(cfg, row))
+        if stop < cfg.epochs:
+            return RunResult(cfg, run_dir, None, trained=True)
+        final = {**{k: v for k, v in history[-1].items() if k != "seconds"},
+                 "train_seconds": round(sum(r["seconds"] for r in history), 3),
+                 "num_train": train_data.info.num_examples, "num_test": test_data.info.num_examples}
+        if rank == 0:
+            save_torch(run_dir / WEIGHTS, {"model": model.state_dict(), "method": method.state_dict(),
+                                           "num_classes": num_classes})
+            store.finish(cfg, final)
+    return RunResult(cfg, run_dir, final, trained=True)
+
+
+def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, cached, method_cls, runtime, amp,
+                 device, channels_last, params, rank, world) -> dict[str, float]:
+    model.train()
+    method.train()
+    gen = epoch_generator(cfg.seed, epoch)
+    batches = batch_indices(data.info.targets, cfg.batch_size, gen, paired=method_cls.paired_sampling,
+                            rank=rank, world_size=world)
+    loss_sum = torch.zeros((), device=device)
+    correct = torch.zeros((), device=device)
+    seen = 0
+    term_sums: dict[str, Tensor] = {}
+    bar = _progress(runtime, len(batches), f"{cfg.label()} epoch {epoch + 1}/{cfg.epochs}")
+    for step, (x, y, idx) in enumerate(data.batches(batches, gen, views=method_cls.num_views)):
+        if channels_last:
+            x = _channels_last(x)
+        teacher_logits = None
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            if cached is not None:
+                teacher_logits = cached[idx.to(cached.device)].to(device, non_blocking=True)
+            elif teacher is not None:
+                with torch.no_grad():
+                    teacher_logits = teacher(x)
+            out = step_fn(model, x, y, teacher_logits=teacher_logits, epoch=epoch, num_epochs=cfg.epochs)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        if world > 1:
+            _average_gradients(params, world)
+        optimizer.step()
+        n = out.targets.shape[0]
+        loss_sum += out.loss.detach().float() * n
+        correct += (out.logits.detach().argmax(1) == out.targets).sum()
+        for k, v in out.terms.items():
+            term_sums[k] = term_sums.get(k, torch.zeros((), device=device)) + v.detach().float() * n
+        seen += n
+        if bar is not None:
+            bar.update(1)
+            if step % 25 == 0:
+                bar.set_postfix(loss=f"{loss_sum.item() / seen:.4f}", acc=f"{100 * correct.item() / seen:.2f}")
+    if bar is not None:
+        bar.close()
+    stats = torch.stack([loss_sum, correct, torch.tensor(float(seen), device=device)] + list(term_sums.values()))
+    if world > 1:
+        dist.all_reduce(stats)
+    total = stats[2].item()
+    out_row = {"train_loss": round(stats[0].item() / total, 6), "train_top1": round(100 * stats[1].item() / total, 4)}
+    for k, v in zip(term_sums, stats[3:].tolist()):
+        out_row[f"train_{k}"] = round(v / total, 6)
+    if not all(np.isfinite(v) for v in out_row.values()):
+        out_row["diverged"] = True
+    return out_row
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, method: Method, data, batch_size: int, amp: bool, device: torch.device,
+             channels_last: bool = False) -> dict[str, float]:
+    """Test top-1/top-5 accuracy (%) and loss of the method's test-time prediction."""
+    model.eval()
+    method.eval()
+    n = data.info.num_examples
+    batches = [torch.arange(i, min(i + 4 * batch_size, n)) for i in range(0, n, 4 * batch_size)]
+    stats = torch.zeros(4, device=device)
+    for x, y, _ in data.batches(batches, torch.Generator().manual_seed(0)):
+        if channels_last:
+            x = _channels_last(x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            logits = method.predict(model, x).float()
+        top5 = logits.topk(min(5, logits.shape[1]), dim=1).indices
+        stats += torch.stack([
+            (top5[:, 0] == y).sum().float(), (top5 == y[:, None]).any(1).sum().float(),
+            nn.functional.cross_entropy(logits, y, reduction="sum"), torch.tensor(float(len(y)), device=device),
+        ])
+    c1, c5, loss, total = stats.tolist()
+    return {"test_top1": round(100 * c1 / total, 4), "test_top5": round(100 * c5 / total, 4),
+            "test_loss": round(loss / total, 6)}
+
+
+@torch.no_grad()
+def _teacher_cache(teacher, data, runtime: Runtime, augment: bool, amp: bool, device, channels_last) -> Tensor | None:
+    """Without augmentation the teacher sees the same images every epoch: compute its logits once."""
+    if teacher is None or augment or not runtime.cache_teacher_logits:
+        return None
+    n = data.info.num_examples
+    batches = [torch.arange(i, min(i + 512, n)) for i in range(0, n, 512)]
+    out = []
+    for x, _, _ in data.batches(batches, torch.Generator().manual_seed(0)):
+        if channels_last:
+            x = _channels_last(x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            out.append(teacher(x).float())
+    return torch.cat(out)
+
+
+def _average_gradients(params: Sequence[nn.Parameter], world: int) -> None:
+    grads = [p.grad for p in params if p.grad is not None]
+    flat = torch.cat([g.reshape(-1) for g in grads])
+    dist.all_reduce(flat)
+    flat /= world
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
+        offset += g.numel()
+
+
+def _channels_last(x):
+    if isinstance(x, tuple):
+        return tuple(v.contiguous(memory_format=torch.channels_last) for v in x)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _dist_info() -> tuple[int, int]:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        backend = "nccl" if torch.cuda.is_available() else "gloo"
+        dist.init_process_group(backend)
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, world) -> dict[str, Any]:
+    return {
+        "code_version": code_version(), "torch": torch.__version__, "python": platform.python_version(),
+        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "world_size": world, "amp_bf16": amp, "channels_last": channels_last, "compile": runtime.compile,
+        "deterministic": deterministic, "threads": torch.get_num_threads(), "eval_every": runtime.eval_every,
+    }
+
+
+def _progress(runtime: Runtime, total: int, desc: str):
+    if runtime.quiet or _dist_info()[0] != 0:
+        return None
+    from tqdm.auto import tqdm  # noqa: PLC0415
+
+    return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def _summary(cfg: RunConfig, row: dict[str, Any]) -> str:
+    test = f" test top1 {row['test_top1']:.2f}%" if "test_top1" in row else ""
+    return (f"{cfg.label()} epoch {row['epoch']}/{cfg.epochs}: loss {row['train_loss']:.4f} "
+            f"train top1 {row['train_top1']:.2f}%{test} lr {row['lr']:.4g} ({row['seconds']:.1f}s)")
+
+
+def _log(runtime: Runtime, message: str) -> None:
+    if not runtime.quiet and _dist_info()[0] == 0:
+        print(message, file=sys.stderr, flush=True)
+
+
+# -- CLI ------------------------------------------------------------------------------------
+def _kv(text: str) -> dict[str, Any]:
+    """Parse ``a=1,b=x`` into a dict with YAML-typed values."""
+    out = {}
+    for item in filter(None, text.split(",")):
+        if "=" not in item:
+            raise argparse.ArgumentTypeError(f"expected key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = yaml.safe_load(v)
+    return out
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m focuslib.train", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--dataset", default="digits")
+    p.add_argument("--model", default="lenet5")
+    p.add_argument("--method", default="ce")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--epochs", type=int, help="default: the paper's schedule for the data set")
+    p.add_argument("--milestones", type=lambda s: tuple(int(v) for v in s.split(",") if v),
+                   help="comma-separated epochs at which lr is divided by 10 (default: the paper's)")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--method-kwargs", type=_kv, default={}, help="e.g. alpha=1,beta=1,detach_d=true")
+    p.add_argument("--model-kwargs", type=_kv, default={})
+    p.add_argument("--dataset-kwargs", type=_kv, default={})
+    p.add_argument("--teacher-model", help="architecture of the baseline/teacher (default: --model)")
+    p.add_argument("--teacher-epochs", type=int, help="epochs of the baseline/teacher, trained at constant lr if set")
+    p.add_argument("--train-limit", type=int)
+    p.add_argument("--test-limit", type=int)
+    p.add_argument("--profile", default="custom")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"))
+    p.add_argument("--results-dir", default=None, help="default: $FOCUSLIB_RESULTS or ./results of the checkout")
+    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--eval-every", type=int, default=1)
+    p.add_argument("--num-workers", type=int, default=4)
+    p.add_argument("--compile", action="store_true", help="torch.compile the training step")
+    p.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
+    p.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+def config_from_args(a: argparse.Namespace) -> RunConfig:
+    epochs, milestones = PAPER_SCHEDULES[datasets.get_spec(a.dataset).schedule]
+    if a.epochs is not None and a.milestones is None and a.epochs != epochs:
+        milestones = tuple(int(a.epochs * f) for f in (0.5, 0.75)) if epochs == 200 else tuple(a.epochs * k // 3 for k in (1, 2))
+    cfg = RunConfig(
+        dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=a.epochs or epochs,
+        milestones=a.milestones if a.milestones is not None else milestones, batch_size=a.batch_size, lr=a.lr,
+        momentum=a.momentum, weight_decay=a.weight_decay, method_kwargs=a.method_kwargs, model_kwargs=a.model_kwargs,
+        dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit, test_limit=a.test_limit, profile=a.profile,
+    )
+    if a.teacher_model or a.teacher_epochs:
+        teacher = baseline_of(cfg).replace(model=a.teacher_model or cfg.model)
+        if a.teacher_epochs:
+            teacher = teacher.replace(epochs=a.teacher_epochs, milestones=())
+        cfg = cfg.replace(teacher=teacher)
+    return resolve(cfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    a = parse_args(argv)
+    try:
+        cfg = config_from_args(a)
+    except (KeyError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=not a.no_resume,
+                      quiet=a.quiet, amp=False if a.no_amp else None, compile=a.compile, num_workers=a.num_workers,
+                      eval_every=a.eval_every)
+    try:
+        result = run(cfg, runtime=runtime)
+    except (CheckpointError, RuntimeError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    if _dist_info()[0] == 0:
+        print(json.dumps({"run_dir": str(result.run_dir), "trained": result.trained, **(result.final or {})}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Fig. 4 — FocusNet on inaccurate baselines
+#
+# Baselines stopped after a few epochs at constant learning rate (the paper: 1, 10, ..., 60
+# epochs) serve as FocusNet's baseline branch. The paper reports that FocusNet improves as its
+# baseline gets more accurate, and beats the fully trained baseline even with a baseline near
+# chance (1.29% on CUB-200). The dashed line is the fully trained baseline, the solid line
+# FocusNet on it. Every point is the mean of the final-epoch test accuracy over the seeds shown.
+
+# %% tags=["parameters"]
+profile = None  # None: "smoke" on the embedded digits data, else "paper" (see params/*.yaml)
+dataset = None
+model = None
+stops = None  # epochs at which the poorly-trained baselines stop
+seeds = None
+epochs = None
+batch_size = None
+train_limit = None
+test_limit = None
+dataset_kwargs = None
+data_root = None
+results_dir = None
+device = None
+
+# %%
+from focuslib.notebook import accept_parameters
+from focuslib import report
+
+P = accept_parameters(globals())
+runs, table = report.reproduce("fig4", P, data_root=data_root, results_dir=results_dir, device=device)
+
+# %%
+fig = report.fig4_plot(runs)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+points = report.fig4_frame(runs)
+print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n"]].round(2).to_string(index=False))
+
+# %% [markdown]
+# The paper's only numbers for this figure are the accuracies of its least-trained baselines
+# (from the text of Sec. 4.4; the plotted points are not given as numbers):
+
+# %%
+from focuslib import paper
+
+paper.table("fig4")[["row", "dataset", "value", "note"]]

@@ -1,0 +1,48 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Reproduction status
+#
+# Every accuracy cell of the paper's Tables 2, 3, 5 and 7–10, with what the results store
+# holds for it. **reproduced**: every seed of the full protocol finished (mean ± std of the
+# final epoch beside the paper's number); **partial**: some seeds finished; **smoke only**:
+# only the smoke stand-in ran for this method; **needs data not present**: the data set is
+# not on the machine that built this page; **not run**: nothing yet. Generated from the store,
+# never typed.
+
+# %% tags=["parameters"]
+profile = None
+data_root = None
+results_dir = None
+
+# %%
+from focuslib.notebook import accept_parameters
+from focuslib import report
+
+P = accept_parameters(globals())
+status = report.status(results_dir=results_dir, data_root=data_root)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+# (only the full-protocol cells: the other states depend on the machine and on what ran before)
+done = status[status["status"].isin(["reproduced", "partial"])]
+print(done.to_string(index=False) if len(done) else "no full-protocol results yet")
+
+# %%
+status.groupby(["table", "status"], sort=False).size().rename("cells").reset_index()
+
+# %%
+status

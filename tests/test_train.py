@@ -1,0 +1,147 @@
+"""The trainer: determinism, resume after SIGKILL, the store, clear errors (issue 9)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from focuslib.config import RunConfig
+from focuslib.store import ResultsStore, StoreConflictError
+from focuslib.train import CheckpointError, Runtime, load_torch, main, run, select_device
+
+# LeNet-5 on a slice of the embedded digits set: a few seconds per run on a CPU.
+TINY = dict(dataset="digits", model="lenet5", epochs=3, milestones=(2,), batch_size=64, train_limit=320,
+            test_limit=200, profile="custom")
+
+
+def tiny(**changes) -> RunConfig:
+    return RunConfig(**{**TINY, **changes})
+
+
+def quiet(results_dir: Path) -> Runtime:
+    return Runtime(device="cpu", results_dir=str(results_dir), quiet=True)
+
+
+def metrics(result) -> list[dict]:
+    rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in rows]
+
+
+def test_same_seed_same_metrics_and_other_seed_differs(tmp_path):
+    a = run(tiny(seed=0), runtime=quiet(tmp_path / "a"))
+    b = run(tiny(seed=0), runtime=quiet(tmp_path / "b"))
+    c = run(tiny(seed=1), runtime=quiet(tmp_path / "c"))
+    assert metrics(a) == metrics(b)
+    assert metrics(a) != metrics(c)
+    wa, wb = load_torch(a.run_dir / "model.pt")["model"], load_torch(b.run_dir / "model.pt")["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_ce_then_focusnet_two_epochs_finite_decreasing_loss(results_dir):
+    cfg = tiny(method="focusnet", epochs=2, milestones=())
+    result = run(cfg, runtime=quiet(results_dir))
+    assert result.cfg.teacher is not None and result.cfg.teacher.method == "ce"
+    teacher_dir = ResultsStore(results_dir).run_dir(result.cfg.teacher)
+    for run_dir in (teacher_dir, result.run_dir):
+        rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        losses = [r["train_loss"] for r in rows]
+        assert len(losses) == 2 and all(map(torch.isfinite, torch.tensor(losses)))
+        assert losses[1] < losses[0]
+
+
+def test_store_reuses_the_baseline(results_dir):
+    store = ResultsStore(results_dir)
+    first = run(tiny(method="focusnet", epochs=1, milestones=()), runtime=quiet(results_dir), store=store)
+    teacher_final = store.run_dir(first.cfg.teacher) / "final.json"
+    stamp = teacher_final.stat().st_mtime_ns
+    second = run(tiny(method="focusnet", epochs=1, milestones=(), method_kwargs={"beta": 0.5}),
+                 runtime=quiet(results_dir), store=store)
+    assert second.trained and second.cfg.teacher == first.cfg.teacher
+    assert teacher_final.stat().st_mtime_ns == stamp  # not retrained
+    again = run(first.cfg, runtime=quiet(results_dir), store=store)
+    assert not again.trained and again.final == first.final
+
+
+def test_store_refuses_a_folder_holding_another_config(results_dir):
+    store = ResultsStore(results_dir)
+    cfg = tiny(epochs=1, milestones=())
+    run(cfg, runtime=quiet(results_dir), store=store)
+    other = tiny(epochs=1, milestones=(), lr=0.05)
+    assert other.key() != cfg.key()
+    # Simulate a key collision: the folder of cfg now claims to hold another configuration.
+    doc = (store.run_dir(cfg) / "config.yaml").read_text().replace("lr: 0.1", "lr: 0.05")
+    (store.run_dir(cfg) / "config.yaml").write_text(doc)
+    with pytest.raises(StoreConflictError, match="different configuration"):
+        run(cfg, runtime=quiet(results_dir), store=store)
+
+
+def test_corrupt_checkpoint_is_a_clear_error_and_is_kept(results_dir):
+    cfg = tiny(epochs=2, milestones=())
+    runtime = quiet(results_dir)
+    runtime.stop_after_epochs = 1
+    part = run(cfg, runtime=runtime)
+    assert not part.finished
+    ckpt = part.run_dir / "checkpoint.pt"
+    data = ckpt.read_bytes()
+    ckpt.write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        run(cfg, runtime=quiet(results_dir))
+    assert ckpt.read_bytes() == data[: len(data) // 2]  # left for the user, not overwritten
+    assert not (part.run_dir / "final.json").exists()
+
+
+def test_unknown_names_and_missing_cuda_are_clear_errors(capsys):
+    for flag, value, word in (("--method", "focsnet", "method"), ("--model", "lenet6", "model")):
+        assert main([flag, value, "--quiet"]) == 2
+        err = capsys.readouterr().err
+        assert f"unknown {word} {value!r}" in err and "Known" in err
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no usable CUDA"):
+            select_device("cuda")
+
+
+def test_unknown_dataset_error_names_the_known_ones(capsys):
+    assert main(["--dataset", "digitz", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "digitz" in err and "digits" in err
+
+
+def _train_cmd(results_dir: Path, epochs: int) -> list[str]:
+    return [sys.executable, "-m", "focuslib.train", "--dataset", "digits", "--model", "lenet5", "--epochs", str(epochs),
+            "--milestones", "3", "--batch-size", "32", "--train-limit", "1000", "--test-limit", "100",
+            "--device", "cpu", "--quiet", "--results-dir", str(results_dir)]
+
+
+@pytest.mark.slow
+def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
+    epochs = 5
+    reference = subprocess.run(_train_cmd(tmp_path / "ref", epochs), capture_output=True, text=True, timeout=600)
+    assert reference.returncode == 0, reference.stderr
+    ref_dir = Path(json.loads(reference.stdout)["run_dir"])
+
+    victim = subprocess.Popen(_train_cmd(tmp_path / "killed", epochs), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed_dir = tmp_path / "killed" / "custom" / ref_dir.name
+    deadline = time.time() + 300
+    while time.time() < deadline:  # wait for the first epoch's checkpoint, then kill inside epoch 2
+        rows = (killed_dir / "metrics.jsonl").read_text().splitlines() if (killed_dir / "metrics.jsonl").exists() else []
+        if len(rows) >= 1 and (killed_dir / "checkpoint.pt").exists():
+            break
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    assert not (killed_dir / "final.json").exists(), "the run finished before it could be killed"
+
+    resumed = subprocess.run(_train_cmd(tmp_path / "killed", epochs), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = load_torch(ref_dir / "model.pt"), load_torch(killed_dir / "model.pt")
+    assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
+    strip = lambda d: [{k: v for k, v in json.loads(x).items() if k != "seconds"} for x in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
+    assert strip(ref_dir) == strip(killed_dir)

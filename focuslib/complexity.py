@@ -92,10 +92,16 @@ class ModelSpec:
 
 
 def complexity_table(specs: Sequence[ModelSpec]) -> pd.DataFrame:
-    """One row per spec: label, name, image_size, params, macs, flops, params_M, GMACs, GFLOPs."""
+    """One row per spec: label, name, image_size, params, macs, flops, params_M, GMACs, GFLOPs.
+
+    The models are built on PyTorch's ``meta`` device (shapes without storage): the counts depend
+    only on shapes, so they are exact and take no time or memory.
+    """
     rows = []
     for spec in specs:
-        model = create_model(spec.name, spec.num_classes, spec.in_channels, spec.small_input, **spec.kwargs)
+        with torch.device("meta"):
+            model = create_model(spec.name, spec.num_classes, spec.in_channels, spec.small_input,
+                                 **spec.kwargs)
         flops = count_flops(model, (spec.in_channels, spec.image_size, spec.image_size))
         params = count_parameters(model)
         rows.append(dict(label=spec.label, name=spec.name, image_size=spec.image_size, params=params,
@@ -129,9 +135,9 @@ def table4_frame(paper: pd.DataFrame | None, num_classes: int = 200, image_size:
     their difference and ratio; our ``MACs (G)``. Rows in the paper's column order. Missing
     paper values are NaN.
     """
+    paper_params, paper_flops = _paper_values(paper, "params_m"), _paper_values(paper, "flops_g")
     ours = complexity_table([ModelSpec(label, name, num_classes, image_size, small_input=small_input)
                              for label, name in TABLE4_MODELS])
-    paper_params, paper_flops = _paper_values(paper, "params_m"), _paper_values(paper, "flops_g")
     params_paper = pd.Series([paper_params.get(n, math.nan) for n in ours["name"]])
     flops_paper = pd.Series([paper_flops.get(n, math.nan) for n in ours["name"]])
     frame = pd.DataFrame({
@@ -165,6 +171,7 @@ def flops_by_setting(paper: pd.DataFrame | None, num_classes: int = 200,
     the small-input ResNets, and MobileNetV2 under each reading of "stride 1 in the first and
     fourth convolutional layers" (:data:`MOBILENET_READINGS`).
     """
+    paper_flops = _paper_values(paper, "flops_g")
     settings = [(label, name, "small-input stem (8)", {}) for label, name in TABLE4_MODELS
                 if name != "mobilenetv2_x0_5"]
     settings += [("MobileNetV2", "mobilenetv2_x0_5", reading, {"unit_stride_rows": rows})
@@ -173,6 +180,6 @@ def flops_by_setting(paper: pd.DataFrame | None, num_classes: int = 200,
     table = complexity_table([ModelSpec(label, name, num_classes, size, small_input=True, kwargs=kw)
                               for (label, name, _, kw), size in grid])
     table.insert(1, "setting (down-sampling)", [reading for (_, _, reading, _), _size in grid])
-    paper_flops = _paper_values(paper, "flops_g")
     table["paper FLOPs (G)"] = [paper_flops.get(n, math.nan) for n in table["name"]]
-    return table.set_index(["label", "setting (down-sampling)", "image_size"])[["GFLOPs", "GMACs", "paper FLOPs (G)"]]
+    table = table.set_index(["label", "setting (down-sampling)", "image_size"])
+    return table[["GFLOPs", "GMACs", "paper FLOPs (G)"]]

@@ -146,6 +146,8 @@ def _plain(obj: Any) -> Any:
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
+    if isinstance(obj, str):
+        return str(obj)  # e.g. torch.__version__ is a str subclass YAML can't represent
     if hasattr(obj, "item") and callable(obj.item):
         return obj.item()
     return obj

@@ -29,6 +29,15 @@ from focuslib.models import create_model, penultimate, stage_features
 LN2, LN3 = math.log(2), math.log(3)
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny ResNets run ~30x faster on one thread than on two contended ones (shared CI cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def small_resnet18(num_classes: int, in_channels: int = 3) -> torch.nn.Module:
     return create_model("resnet18", num_classes, in_channels, small_input=True)
 
@@ -253,7 +262,8 @@ def test_bifpn_parameter_count_matches_official_bifpnc() -> None:
     #     C=128: 35,584; 256: 136,704; 512: 535,552; 1024: 2,119,680
     #   top-down convs (levels 0-2): 35,584 + 136,704 + 535,552 = 707,840
     #   bottom-up convs (levels 1-3): 136,704 + 535,552 + 2,119,680 = 2,791,936
-    #   up projections C_{i+1} -> C_i: 256*128+256 + 512*256+512 + 1024*512+1024 = 33,024 + 131,584 + 525,312 = 689,920
+    #   up projections C_{i+1} -> C_i: 256*128+256 + 512*256+512 + 1024*512+1024
+    #                                  = 33,024 + 131,584 + 525,312 = 689,920
     #   down projections C_{i-1} -> C_i: 33,280 + 132,096 + 526,336 = 691,712
     #   fusion weights: 3 x 2 (top-down) + 3 + 3 + 2 (bottom-up) = 14
     #   fc 1024 -> 200: 204,800 + 200 = 205,000

@@ -14,10 +14,20 @@ from .spec import DatasetSpec
 from .transforms import build_transform
 
 # Importing the loader modules registers them.
-from . import digits, mnist, cifar, tinyimagenet, folders, imagenet_dogs, cub200, stanford_dogs  # noqa: E402,F401
+from . import cifar, cub200, digits, folders, imagenet_dogs, mnist, stanford_dogs, tinyimagenet  # noqa: F401
 
 __all__ = [
-    "BatchAugment", "DATASETS", "DatasetNotFoundError", "DatasetSpec", "FocusDataset", "ImageFiles",
-    "ImageTensors", "IncompleteDatasetError", "build_transform", "create_dataset", "get_spec",
-    "list_datasets", "load_tensors",
+    "BatchAugment",
+    "DATASETS",
+    "DatasetNotFoundError",
+    "DatasetSpec",
+    "FocusDataset",
+    "ImageFiles",
+    "ImageTensors",
+    "IncompleteDatasetError",
+    "build_transform",
+    "create_dataset",
+    "get_spec",
+    "list_datasets",
+    "load_tensors",
 ]

@@ -7,6 +7,7 @@ import os
 from typing import Any, Callable, Literal, Union
 
 from PIL import Image
+from torch import Tensor
 from torch.utils.data import Dataset
 
 from .catalog import DATASETS, DatasetEntry
@@ -17,7 +18,7 @@ from .transforms import build_transform
 
 SPLITS = {"train": "train", "test": "test", "val": "test"}
 
-Transform = Union[Literal["default"], None, Callable[[Image.Image], Any]]
+Transform = Union[Literal["default", "train", "test"], None, Callable[[Image.Image], Any]]
 
 
 class FocusDataset(Dataset):
@@ -29,15 +30,23 @@ class FocusDataset(Dataset):
     official split with original pixels).
     """
 
-    def __init__(self, source: ImageTensors | ImageFiles, spec: DatasetSpec, split: str, transform: Transform) -> None:
+    def __init__(
+        self, source: ImageTensors | ImageFiles, spec: DatasetSpec, split: str, transform: Transform
+    ) -> None:
         self.source, self.spec, self.split = source, spec, split
         self.classes: list[str] = list(source.classes)
-        self.targets: list[int] = [int(t) for t in source.targets]
+        targets = source.targets
+        self.targets: list[int] = (
+            targets.tolist() if isinstance(targets, Tensor) else [int(t) for t in targets]
+        )
         self.variant, self.subset_note = source.variant, source.subset_note
-        if transform == "default":
-            transform = build_transform(spec, train=split == "train")
+        if isinstance(transform, str) and transform in ("default", "train", "test"):
+            mode = split if transform == "default" else transform
+            transform = build_transform(spec, train=mode == "train")
         elif isinstance(transform, str) or not (transform is None or callable(transform)):
-            raise ValueError(f"transform must be 'default', None or a callable, got {transform!r}")
+            raise ValueError(
+                f"transform must be 'default', 'train', 'test', None or a callable, got {transform!r}"
+            )
         self.transform = transform
 
     def __len__(self) -> int:
@@ -49,10 +58,13 @@ class FocusDataset(Dataset):
 
     def __repr__(self) -> str:
         note = f", note={self.subset_note!r}" if self.subset_note else ""
-        return f"FocusDataset({self.spec.name!r}, split={self.split!r}, n={len(self)}, variant={self.variant!r}{note})"
+        where = f"split={self.split!r}, n={len(self)}, variant={self.variant!r}"
+        return f"FocusDataset({self.spec.name!r}, {where}{note})"
 
 
-def _load(name: str, split: str, root: str | os.PathLike | None, options: dict[str, Any]) -> tuple[DatasetEntry, str, ImageTensors | ImageFiles]:
+def _load(
+    name: str, split: str, root: str | os.PathLike | None, options: dict[str, Any]
+) -> tuple[DatasetEntry, str, ImageTensors | ImageFiles]:
     entry = DATASETS.get(name)
     if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test' ('val' is an alias of 'test'), got {split!r}")
@@ -66,23 +78,34 @@ def _load(name: str, split: str, root: str | os.PathLike | None, options: dict[s
 
 
 def create_dataset(
-    name: str, split: str, root: str | os.PathLike | None = None, *, transform: Transform = "default", **options: Any
+    name: str,
+    split: str,
+    root: str | os.PathLike | None = None,
+    *,
+    transform: Transform = "default",
+    **options: Any,
 ) -> FocusDataset:
     """The ``split`` ("train", "test" or its alias "val") of data set ``name``.
 
     ``root``: the data folder (else ``$FOCUSLIB_DATA``, else ``~/.cache/focuslib/data``); each
     loader looks for the official layout under it first, then for the shared-data adapter.
-    ``transform``: ``"default"`` (the spec's transform, see :func:`build_transform`), ``None``
-    (PIL images) or any callable. ``options`` are the loader's keywords, e.g. ``size`` for
+    ``transform``: ``"default"`` (the spec's transform for this split, see
+    :func:`build_transform`), ``"train"``/``"test"`` (the spec's training/evaluation transform
+    whatever the split, e.g. a train split without augmentation), ``None`` (PIL images) or any
+    callable. ``options`` are the loader's keywords, e.g. ``size`` for
     digits, ``variant``/``download`` for CIFAR-10, ``allow_partial`` for the file-based sets.
     """
     entry, split, source = _load(name, split, root, options)
     return FocusDataset(source, entry.spec, split, transform)
 
 
-def load_tensors(name: str, split: str, root: str | os.PathLike | None = None, **options: Any) -> ImageTensors:
+def load_tensors(
+    name: str, split: str, root: str | os.PathLike | None = None, **options: Any
+) -> ImageTensors:
     """The whole split as uint8 (N, C, H, W) images and int64 targets, for in-memory data sets
     (``get_spec(name).in_memory``); pair it with :class:`BatchAugment` for on-device augmentation."""
     if not DATASETS.get(name).spec.in_memory:
-        raise ValueError(f"data set {name!r} is not held in memory (its images differ in size); use create_dataset")
+        raise ValueError(
+            f"data set {name!r} is not held in memory (its images differ in size); use create_dataset"
+        )
     return _load(name, split, root, options)[2]

@@ -18,7 +18,7 @@ class BatchAugment(nn.Module):
     (pixel value 0, before normalisation), cropped back to H x W at an offset drawn uniformly from
     ``{0, ..., 2 * padding}`` per axis (torchvision's RandomCrop) and flipped horizontally with
     probability 0.5 (RandomHorizontalFlip), independently per image; otherwise it only
-    normalises. One gather does crop and flip for the whole batch (no per-image Python loop).
+    normalises. Gathers crop and flip the whole batch at once (no per-image Python loop).
     ``generator`` (optional, on the batch's device) makes the draws reproducible.
     """
 
@@ -33,8 +33,9 @@ class BatchAugment(nn.Module):
         self.spec = spec
         self.padding = spec.crop_padding if train and spec.augmentation == "crop_flip" else 0
         shape = (1, spec.in_channels, 1, 1)
-        self.register_buffer("mean", torch.tensor(spec.mean).view(shape), persistent=False)
-        self.register_buffer("std", torch.tensor(spec.std).view(shape), persistent=False)
+        mean, std = torch.tensor(spec.mean).view(shape), torch.tensor(spec.std).view(shape)
+        self.register_buffer("scale", 1 / (255 * std), persistent=False)
+        self.register_buffer("shift", -mean / std, persistent=False)
 
     def forward(self, images: Tensor, generator: torch.Generator | None = None) -> Tensor:
         if images.dtype != torch.uint8 or images.ndim != 4 or images.shape[1] != self.spec.in_channels:
@@ -44,11 +45,11 @@ class BatchAugment(nn.Module):
             )
         if self.padding:
             images = self._crop_flip(images, generator)
-        mean, std = self.mean.to(images.device), self.std.to(images.device)
-        return images.float().div_(255).sub_(mean).div_(std)
+        scale, shift = self.scale.to(images.device), self.shift.to(images.device)
+        return images.float().mul_(scale).add_(shift)  # (x / 255 - mean) / std in two passes
 
     def _crop_flip(self, images: Tensor, generator: torch.Generator | None) -> Tensor:
-        b, _, h, w = images.shape
+        b, c, h, w = images.shape
         p, dev = self.padding, images.device
         top = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=generator)
         left = torch.randint(0, 2 * p + 1, (b, 1), device=dev, generator=generator)
@@ -57,6 +58,6 @@ class BatchAugment(nn.Module):
         cols = torch.arange(w, device=dev).expand(b, w)
         cols = left + torch.where(flip, w - 1 - cols, cols)  # (B, W), mirrored where flipped
         padded = F.pad(images, (p, p, p, p))  # zeros, as RandomCrop(padding=p, fill=0)
-        batch = torch.arange(b, device=dev)[:, None, None]
-        # The slice between the advanced indices moves the channel axis last: (B, H, W, C).
-        return padded[batch, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2).contiguous()
+        # Two gathers (rows, then columns) beat one 4-d advanced index about 2x on CPU.
+        picked_rows = padded.gather(2, rows[:, None, :, None].expand(b, c, h, w + 2 * p))
+        return picked_rows.gather(3, cols[:, None, None, :].expand(b, c, h, w))

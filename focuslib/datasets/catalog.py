@@ -79,7 +79,8 @@ def check_counts(
     if allow_partial:
         return f"partial copy: {found}; the complete split has {expected:,} in {spec.num_classes} classes"
     raise IncompleteDatasetError(
-        name, where,
+        name,
+        where,
         f"{expected:,} {split} images in {spec.num_classes} classes "
         f"({'the documented subset' if documented else 'paper Table 1'}); found {found}. "
         "Pass allow_partial=True to use an incomplete copy on purpose.",

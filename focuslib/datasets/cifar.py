@@ -47,9 +47,13 @@ def _official(name: str, cls: type[CIFAR10], split: str, root: Path, download: b
     try:
         data = cls(str(root), train=split == "train", download=download)
     except RuntimeError as err:  # torchvision: "Dataset not found or corrupted"
-        raise DatasetNotFoundError(name, root / cls.base_folder, f"the intact batches of {cls.filename} ({err})") from None
+        raise DatasetNotFoundError(
+            name, root / cls.base_folder, f"the intact batches of {cls.filename} ({err})"
+        ) from None
     images = torch.from_numpy(data.data).permute(0, 3, 1, 2).contiguous()
-    note = check_counts(name, split, len(images), len(data.classes), root / cls.base_folder, allow_partial=False)
+    note = check_counts(
+        name, split, len(images), len(data.classes), root / cls.base_folder, allow_partial=False
+    )
     return ImageTensors(images, torch.tensor(data.targets), list(data.classes), subset_note=note)
 
 
@@ -60,6 +64,7 @@ def _shared(variant: str, split: str, path: Path) -> ImageTensors:
             images = npz[f"x_{split}"].transpose(0, 3, 1, 2).copy()
             labels = npz[f"y_{split}"]
         else:
+
             def decode() -> dict[str, np.ndarray]:
                 encoded = blob_slices(npz[f"{split}_jpeg"], npz[f"{split}_offsets"])
                 return {"images": decode_images(encoded), "labels": npz[f"y_{split}"]}
@@ -71,17 +76,37 @@ def _shared(variant: str, split: str, path: Path) -> ImageTensors:
         "lossless_subset": SUBSET_SIZES[split],
         "jpeg_full": spec.train_size if split == "train" else spec.test_size,
     }[variant]
-    note = check_counts("cifar10", split, len(labels), len(classes), path, allow_partial=False,
-                        documented=(documented, NOTES[variant]))
-    return ImageTensors(torch.from_numpy(images), torch.from_numpy(labels.astype(np.int64)), classes,
-                        variant=variant, subset_note=note)
+    note = check_counts(
+        "cifar10",
+        split,
+        len(labels),
+        len(classes),
+        path,
+        allow_partial=False,
+        documented=(documented, NOTES[variant]),
+    )
+    return ImageTensors(
+        torch.from_numpy(images),
+        torch.from_numpy(labels.astype(np.int64)),
+        classes,
+        variant=variant,
+        subset_note=note,
+    )
 
 
 @register_dataset("cifar10")
-def load_cifar10(split: str, root: Path, *, variant: str | None = None, download: bool = False) -> ImageTensors:
+def load_cifar10(
+    split: str, root: Path, *, variant: str | None = None, download: bool = False
+) -> ImageTensors:
     """CIFAR-10 as uint8 (N, 3, 32, 32); see the module docstring for ``variant``."""
     if variant not in (None, *VARIANTS):
-        raise ValueError(f"cifar10: variant must be one of {VARIANTS} or None (first present), got {variant!r}")
+        raise ValueError(
+            f"cifar10: variant must be one of {VARIANTS} or None (first present), got {variant!r}"
+        )
+    if download and variant not in (None, "official"):
+        raise ValueError(
+            f"cifar10: download=True fetches the official data; it cannot make variant={variant!r}"
+        )
     official = download or (root / CIFAR10.base_folder).is_dir()
     if variant == "official" or (variant is None and official):
         return _official("cifar10", CIFAR10, split, root, download)
@@ -98,5 +123,7 @@ def load_cifar10(split: str, root: Path, *, variant: str | None = None, download
 def load_cifar100(split: str, root: Path, *, download: bool = False) -> ImageTensors:
     """CIFAR-100 (fine labels) as uint8 (N, 3, 32, 32) from ``ROOT/cifar-100-python``."""
     if not download and not (root / CIFAR100.base_folder).is_dir():
-        raise DatasetNotFoundError("cifar100", root, describe_layouts(root, Layout(("",), (CIFAR100.base_folder,))))
+        raise DatasetNotFoundError(
+            "cifar100", root, describe_layouts(root, Layout(("",), (CIFAR100.base_folder,)))
+        )
     return _official("cifar100", CIFAR100, split, root, download)

@@ -50,6 +50,10 @@ def load_cub200(split: str, root: Path, *, allow_partial: bool = False) -> Image
     sources = [folder / "images" / paths[i] for i in ids]
     missing = [s for s in sources if not s.is_file()]
     if missing:
-        raise DatasetNotFoundError("cub200", folder / "images", f"every image of images.txt; {len(missing)} missing, e.g. {missing[0]}")
+        raise DatasetNotFoundError(
+            "cub200",
+            folder / "images",
+            f"every image of images.txt; {len(missing)} missing, e.g. {missing[0]}",
+        )
     note = check_counts("cub200", split, len(ids), len(classes), folder, allow_partial=allow_partial)
     return ImageFiles(sources, [int(labels[i]) - 1 for i in ids], classes, subset_note=note)

@@ -43,6 +43,10 @@ def load_digits(split: str, root: Path, *, size: int = 28) -> ImageTensors:
     keep = digits_split_mask() == (split == "test")
     pad = round(size / 7)
     pixels = torch.from_numpy(bunch.images[keep]).float().unsqueeze(1) * (255 / 16)
-    inner = F.interpolate(pixels, size=(size - 2 * pad,) * 2, mode="bilinear", align_corners=False, antialias=True)
+    inner = F.interpolate(
+        pixels, size=(size - 2 * pad,) * 2, mode="bilinear", align_corners=False, antialias=True
+    )
     images = F.pad(inner.round().clamp(0, 255).to(torch.uint8), (pad, pad, pad, pad))
-    return ImageTensors(images, torch.from_numpy(bunch.target[keep]), [str(d) for d in range(10)], variant="sklearn")
+    return ImageTensors(
+        images, torch.from_numpy(bunch.target[keep]), [str(d) for d in range(10)], variant="sklearn"
+    )

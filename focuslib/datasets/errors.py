@@ -13,7 +13,7 @@ class DatasetNotFoundError(FileNotFoundError):
     """
 
     def __init__(self, name: str, path: Path | str, expected: str) -> None:
-        from .spec import get_spec  # local: spec.py has no business importing errors
+        from .catalog import get_spec  # local import: catalog imports this module
 
         self.name, self.path, self.expected = name, Path(path), expected
         super().__init__(

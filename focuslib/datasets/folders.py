@@ -21,7 +21,9 @@ IMAGEWOOF_SUBSET = {"train": 500, "test": 200}
 IMAGENET = Layout(("imagenet", "ILSVRC2012", ""), ("train", "val"))
 
 
-def image_folder(name: str, folder: Path, split: str, allow_partial: bool, variant: str = "official") -> ImageFiles:
+def image_folder(
+    name: str, folder: Path, split: str, allow_partial: bool, variant: str = "official"
+) -> ImageFiles:
     """``folder/<train|val>/<class>/<image>`` as :class:`ImageFiles` (classes sorted)."""
     split_dir = folder / SPLIT_DIRS[split]
     try:
@@ -30,7 +32,9 @@ def image_folder(name: str, folder: Path, split: str, allow_partial: bool, varia
     except FileNotFoundError as err:
         raise DatasetNotFoundError(name, split_dir, f"one sub-folder of images per class ({err})") from None
     note = check_counts(name, split, len(samples), len(classes), split_dir, allow_partial=allow_partial)
-    return ImageFiles([Path(p) for p, _ in samples], [t for _, t in samples], classes, variant=variant, subset_note=note)
+    return ImageFiles(
+        [Path(p) for p, _ in samples], [t for _, t in samples], classes, variant=variant, subset_note=note
+    )
 
 
 def _imagewoof_shared(path: Path, split: str) -> ImageFiles:
@@ -39,9 +43,17 @@ def _imagewoof_shared(path: Path, split: str) -> ImageFiles:
         encoded = [b for b, k in zip(blob_slices(npz["jpeg"], npz["offsets"]), keep) if k]
         targets, classes = npz["y"][keep].astype(int).tolist(), [str(w) for w in npz["wnids"]]
     note = check_counts(
-        "imagewoof", split, len(targets), len(classes), path, allow_partial=False,
-        documented=(IMAGEWOOF_SUBSET[split], "documented subset: the first 50 train / 20 val images "
-                    "per class of imagewoof2-320 in sorted file order (shared-data MANIFEST)"),
+        "imagewoof",
+        split,
+        len(targets),
+        len(classes),
+        path,
+        allow_partial=False,
+        documented=(
+            IMAGEWOOF_SUBSET[split],
+            "documented subset: the first 50 train / 20 val images "
+            "per class of imagewoof2-320 in sorted file order (shared-data MANIFEST)",
+        ),
     )
     return ImageFiles(encoded, targets, classes, variant="shared_npz", subset_note=note)
 

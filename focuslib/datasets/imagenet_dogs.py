@@ -31,6 +31,8 @@ def load_imagenet_dogs(split: str, root: Path, *, allow_partial: bool = False) -
             images, labels = npz[f"{key}_images"], npz[f"{key}_labels"].astype(np.int64)
             classes = [str(w) for w in npz["wnids"]]
     except (KeyError, OSError, ValueError) as err:
-        raise DatasetNotFoundError("imagenet_dogs", path, f"the npz written by prepare_imagenet_dogs ({err})") from None
+        raise DatasetNotFoundError(
+            "imagenet_dogs", path, f"the npz written by prepare_imagenet_dogs ({err})"
+        ) from None
     note = check_counts("imagenet_dogs", split, len(labels), len(classes), path, allow_partial=allow_partial)
     return ImageTensors(torch.from_numpy(images), torch.from_numpy(labels), classes, subset_note=note)

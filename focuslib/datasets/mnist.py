@@ -42,7 +42,9 @@ def _find(folder: Path, stem: str) -> Path | None:
 
 
 @register_dataset("mnist")
-def load_mnist(split: str, root: Path, *, download: bool = False, allow_partial: bool = False) -> ImageTensors:
+def load_mnist(
+    split: str, root: Path, *, download: bool = False, allow_partial: bool = False
+) -> ImageTensors:
     """MNIST as uint8 (N, 1, 28, 28); ``download=True`` lets torchvision fetch it into ``root``."""
     if download:
         MNIST(str(root), train=split == "train", download=True)
@@ -61,6 +63,12 @@ def load_mnist(split: str, root: Path, *, download: bool = False, allow_partial:
             raise ValueError(f"images {images.shape} and labels {labels.shape} do not form a 28x28 split")
     except (OSError, EOFError, ValueError) as err:
         raise DatasetNotFoundError("mnist", folder, f"valid IDX files ({err})") from None
-    note = check_counts("mnist", split, len(labels), len(np.unique(labels)), folder, allow_partial=allow_partial)
-    return ImageTensors(torch.from_numpy(images[:, None].copy()), torch.from_numpy(labels.astype(np.int64)),
-                        list(MNIST.classes), subset_note=note)
+    note = check_counts(
+        "mnist", split, len(labels), len(np.unique(labels)), folder, allow_partial=allow_partial
+    )
+    return ImageTensors(
+        torch.from_numpy(images[:, None].copy()),
+        torch.from_numpy(labels.astype(np.int64)),
+        list(MNIST.classes),
+        subset_note=note,
+    )

@@ -58,12 +58,16 @@ def _convert(samples: Sequence[tuple[str, int]], workers: int) -> tuple[np.ndarr
     return images, np.array([t for _, t in samples], np.int16)
 
 
-def prepare(imagenet: Path, out: Path, *, workers: int = os.cpu_count() or 1, allow_partial: bool = False) -> Path:
+def prepare(
+    imagenet: Path, out: Path, *, workers: int = os.cpu_count() or 1, allow_partial: bool = False
+) -> Path:
     """Write ``out/imagenet_dogs_64.npz`` from the ImageNet copy at ``imagenet``; returns its path."""
     spec = get_spec("imagenet_dogs")
     train_dir = imagenet / "train"
     if not train_dir.is_dir() or not (imagenet / "val").is_dir():
-        raise FileNotFoundError(f"{imagenet} must hold train/<wnid>/ and val/<wnid>/ (ImageNet class folders)")
+        raise FileNotFoundError(
+            f"{imagenet} must hold train/<wnid>/ and val/<wnid>/ (ImageNet class folders)"
+        )
     wnids = dog_wnids(p.name for p in train_dir.iterdir() if p.is_dir())
     if len(wnids) != spec.num_classes and not allow_partial:
         raise ValueError(
@@ -72,11 +76,15 @@ def prepare(imagenet: Path, out: Path, *, workers: int = os.cpu_count() or 1, al
         )
     arrays: dict[str, np.ndarray] = {"wnids": np.array(wnids)}
     for split, key in SPLIT_KEYS.items():
-        samples = make_dataset(str(imagenet / key), {w: i for i, w in enumerate(wnids)}, extensions=IMG_EXTENSIONS)
+        samples = make_dataset(
+            str(imagenet / key), {w: i for i, w in enumerate(wnids)}, extensions=IMG_EXTENSIONS
+        )
         expected = spec.train_size if split == "train" else spec.test_size
         if len(samples) != expected and not allow_partial:
-            raise ValueError(f"{imagenet / key} has {len(samples):,} dog images, Table 1 has {expected:,}; "
-                             "pass --allow-partial to convert it anyway")
+            raise ValueError(
+                f"{imagenet / key} has {len(samples):,} dog images, Table 1 has {expected:,}; "
+                "pass --allow-partial to convert it anyway"
+            )
         print(f"{key}: {len(samples):,} images of {len(wnids)} classes", flush=True)
         arrays[f"{key}_images"], arrays[f"{key}_labels"] = _convert(samples, workers)
     out.mkdir(parents=True, exist_ok=True)
@@ -88,11 +96,17 @@ def prepare(imagenet: Path, out: Path, *, workers: int = os.cpu_count() or 1, al
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--imagenet", type=Path, required=True, help="ILSVRC-2012 folder with train/ and val/ class folders")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--imagenet", type=Path, required=True, help="ILSVRC-2012 folder with train/ and val/ class folders"
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder (use ROOT/imagenet_dogs)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding threads")
-    parser.add_argument("--allow-partial", action="store_true", help="convert a copy with missing classes or images")
+    parser.add_argument(
+        "--allow-partial", action="store_true", help="convert a copy with missing classes or images"
+    )
     args = parser.parse_args(argv)
     print(f"wrote {prepare(args.imagenet, args.out, workers=args.workers, allow_partial=args.allow_partial)}")
 

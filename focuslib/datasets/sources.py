@@ -30,7 +30,9 @@ class ImageTensors:
 
     def __post_init__(self) -> None:
         if self.images.dtype != torch.uint8 or self.images.ndim != 4:
-            raise ValueError(f"images must be uint8 (N, C, H, W), got {self.images.dtype} {tuple(self.images.shape)}")
+            raise ValueError(
+                f"images must be uint8 (N, C, H, W), got {self.images.dtype} {tuple(self.images.shape)}"
+            )
         self.targets = torch.as_tensor(self.targets, dtype=torch.int64)
         if self.targets.shape != (len(self.images),):
             raise ValueError(f"{len(self.images)} images but targets of shape {tuple(self.targets.shape)}")
@@ -40,7 +42,9 @@ class ImageTensors:
 
     def image(self, index: int) -> Image.Image:
         pixels = self.images[index].permute(1, 2, 0).numpy()
-        return Image.fromarray(pixels[:, :, 0], "L") if pixels.shape[2] == 1 else Image.fromarray(pixels, "RGB")
+        return (
+            Image.fromarray(pixels[:, :, 0], "L") if pixels.shape[2] == 1 else Image.fromarray(pixels, "RGB")
+        )
 
 
 @dataclass

@@ -52,23 +52,41 @@ class DatasetSpec:
 # Random-crop padding: 4 px at 32 px (the CIFAR standard, 1/8 of the side); the 64 px sets use
 # 8 px, the same 1/8 of the side, so a crop translates the image by the same fraction
 # (up to +-12.5 %) as on CIFAR.
-_DIGITS_SPLIT = "test = every fifth image of each class in scikit-learn's order (see digits.py)"
+_DIGITS_SPLIT = "test = every fifth image of each class in scikit-learn's order (see digits.py)."
 
 #: The table, one row per data set; :mod:`focuslib.datasets.catalog` pairs each row with its loader.
 SPEC_TABLE: tuple[DatasetSpec, ...] = (
     DatasetSpec(
-        name="digits", title="scikit-learn digits (8x8, padded to 28x28)", num_classes=10,
-        in_channels=1, image_size=28, train_size=1442, test_size=355,
-        # mean/std of the 28x28 train images (1442 x 784 pixels), printed by the code once;
-        # the test suite recomputes them from the data.
-        mean=(0.1557,), std=(0.2774,),
-        augmentation="none", schedule="200ep", small_input=True, in_memory=True,
-        prepare=f"Nothing to download: bundled with scikit-learn (sklearn.datasets.load_digits); {_DIGITS_SPLIT}.",
+        name="digits",
+        title="scikit-learn digits (8x8, padded to 28x28)",
+        num_classes=10,
+        in_channels=1,
+        image_size=28,
+        train_size=1442,
+        test_size=355,
+        # statistics of the 1,442 train images at 28 px; tests/test_datasets.py recomputes them
+        mean=(0.1557,),
+        std=(0.2774,),
+        augmentation="none",
+        schedule="200ep",
+        small_input=True,
+        in_memory=True,
+        prepare=f"Nothing to download: scikit-learn ships it (sklearn.datasets.load_digits); {_DIGITS_SPLIT}",
     ),
     DatasetSpec(
-        name="mnist", title="MNIST", num_classes=10, in_channels=1, image_size=28,
-        train_size=60_000, test_size=10_000, mean=(0.1307,), std=(0.3081,),
-        augmentation="none", schedule="200ep", small_input=True, in_memory=True,
+        name="mnist",
+        title="MNIST",
+        num_classes=10,
+        in_channels=1,
+        image_size=28,
+        train_size=60_000,
+        test_size=10_000,
+        mean=(0.1307,),
+        std=(0.3081,),
+        augmentation="none",
+        schedule="200ep",
+        small_input=True,
+        in_memory=True,
         prepare=(
             "Pass download=True (torchvision fetches it into ROOT/MNIST/raw), or put the four IDX files "
             "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
@@ -77,10 +95,20 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="cifar10", title="CIFAR-10", num_classes=10, in_channels=3, image_size=32,
-        train_size=50_000, test_size=10_000,
-        mean=(0.4914, 0.4822, 0.4465), std=(0.2470, 0.2435, 0.2616),
-        augmentation="crop_flip", crop_padding=4, schedule="200ep", small_input=True, in_memory=True,
+        name="cifar10",
+        title="CIFAR-10",
+        num_classes=10,
+        in_channels=3,
+        image_size=32,
+        train_size=50_000,
+        test_size=10_000,
+        mean=(0.4914, 0.4822, 0.4465),
+        std=(0.2470, 0.2435, 0.2616),
+        augmentation="crop_flip",
+        crop_padding=4,
+        schedule="200ep",
+        small_input=True,
+        in_memory=True,
         prepare=(
             "Pass download=True (torchvision fetches cifar-10-python.tar.gz from "
             "https://www.cs.toronto.edu/~kriz/cifar.html into ROOT/cifar-10-batches-py), or point root "
@@ -89,10 +117,20 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="cifar100", title="CIFAR-100", num_classes=100, in_channels=3, image_size=32,
-        train_size=50_000, test_size=10_000,
-        mean=(0.5071, 0.4865, 0.4409), std=(0.2673, 0.2564, 0.2762),
-        augmentation="crop_flip", crop_padding=4, schedule="200ep", small_input=True, in_memory=True,
+        name="cifar100",
+        title="CIFAR-100",
+        num_classes=100,
+        in_channels=3,
+        image_size=32,
+        train_size=50_000,
+        test_size=10_000,
+        mean=(0.5071, 0.4865, 0.4409),
+        std=(0.2673, 0.2564, 0.2762),
+        augmentation="crop_flip",
+        crop_padding=4,
+        schedule="200ep",
+        small_input=True,
+        in_memory=True,
         prepare=(
             "Pass download=True (torchvision fetches cifar-100-python.tar.gz from "
             "https://www.cs.toronto.edu/~kriz/cifar.html into ROOT/cifar-100-python); "
@@ -100,9 +138,19 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="imagewoof", title="Imagewoof", num_classes=10, in_channels=3, image_size=224,
-        train_size=9_025, test_size=3_929, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augmentation="rrc_flip", schedule="200ep", small_input=False, in_memory=False,
+        name="imagewoof",
+        title="Imagewoof",
+        num_classes=10,
+        in_channels=3,
+        image_size=224,
+        train_size=9_025,
+        test_size=3_929,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        augmentation="rrc_flip",
+        schedule="200ep",
+        small_input=False,
+        in_memory=False,
         prepare=(
             "Download https://s3.amazonaws.com/fast-ai-imageclas/imagewoof2-320.tgz (fastai/imagenette) "
             "and extract it into ROOT (giving ROOT/imagewoof2-320/train/<wnid>/ and val/<wnid>/), or "
@@ -111,9 +159,20 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="imagenet_dogs", title="ImageNet Dogs (64x64)", num_classes=118, in_channels=3,
-        image_size=64, train_size=147_873, test_size=5_900, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augmentation="crop_flip", crop_padding=8, schedule="90ep", small_input=True, in_memory=True,
+        name="imagenet_dogs",
+        title="ImageNet Dogs (64x64)",
+        num_classes=118,
+        in_channels=3,
+        image_size=64,
+        train_size=147_873,
+        test_size=5_900,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        augmentation="crop_flip",
+        crop_padding=8,
+        schedule="90ep",
+        small_input=True,
+        in_memory=True,
         prepare=(
             "Made from your ILSVRC-2012 copy (train/ and val/ in class folders): run "
             "`python -m focuslib.datasets.prepare_imagenet_dogs --imagenet IMAGENET_DIR --out "
@@ -121,9 +180,19 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="stanford_dogs", title="Stanford Dogs", num_classes=120, in_channels=3, image_size=224,
-        train_size=12_000, test_size=8_580, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augmentation="rrc_flip", schedule="200ep", small_input=False, in_memory=False,
+        name="stanford_dogs",
+        title="Stanford Dogs",
+        num_classes=120,
+        in_channels=3,
+        image_size=224,
+        train_size=12_000,
+        test_size=8_580,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        augmentation="rrc_flip",
+        schedule="200ep",
+        small_input=False,
+        in_memory=False,
         prepare=(
             "Download images.tar and lists.tar from http://vision.stanford.edu/aditya86/ImageNetDogs/ "
             "and extract both into ROOT/stanford_dogs (giving Images/<wnid>-<breed>/*.jpg, "
@@ -131,9 +200,19 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="cub200", title="CUB-200-2011", num_classes=200, in_channels=3, image_size=224,
-        train_size=5_994, test_size=5_794, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augmentation="rrc_flip", schedule="200ep", small_input=False, in_memory=False,
+        name="cub200",
+        title="CUB-200-2011",
+        num_classes=200,
+        in_channels=3,
+        image_size=224,
+        train_size=5_994,
+        test_size=5_794,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        augmentation="rrc_flip",
+        schedule="200ep",
+        small_input=False,
+        in_memory=False,
         prepare=(
             "Download CUB_200_2011.tgz from https://www.vision.caltech.edu/datasets/cub_200_2011/ and "
             "extract it into ROOT (giving ROOT/CUB_200_2011/images.txt, train_test_split.txt, "
@@ -141,12 +220,22 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="tinyimagenet", title="Tiny ImageNet", num_classes=200, in_channels=3, image_size=64,
-        train_size=100_000, test_size=10_000,
+        name="tinyimagenet",
+        title="Tiny ImageNet",
+        num_classes=200,
+        in_channels=3,
+        image_size=64,
+        train_size=100_000,
+        test_size=10_000,
         # Channel statistics of the full 100k train set as commonly quoted; the shared 20k train
         # subset gives the same values to within 0.002 (checked in tests/test_datasets.py).
-        mean=(0.4802, 0.4481, 0.3975), std=(0.2770, 0.2691, 0.2821),
-        augmentation="crop_flip", crop_padding=8, schedule="90ep", small_input=True, in_memory=True,
+        mean=(0.4802, 0.4481, 0.3975),
+        std=(0.2770, 0.2691, 0.2821),
+        augmentation="crop_flip",
+        crop_padding=8,
+        schedule="90ep",
+        small_input=True,
+        in_memory=True,
         prepare=(
             "Download http://cs231n.stanford.edu/tiny-imagenet-200.zip and extract it into ROOT "
             "(giving ROOT/tiny-imagenet-200/wnids.txt, train/<wnid>/images/, val/val_annotations.txt, "
@@ -155,9 +244,19 @@ SPEC_TABLE: tuple[DatasetSpec, ...] = (
         ),
     ),
     DatasetSpec(
-        name="imagenet", title="ImageNet (ILSVRC-2012)", num_classes=1000, in_channels=3,
-        image_size=224, train_size=1_281_167, test_size=50_000, mean=IMAGENET_MEAN, std=IMAGENET_STD,
-        augmentation="rrc_flip", schedule="90ep", small_input=False, in_memory=False,
+        name="imagenet",
+        title="ImageNet (ILSVRC-2012)",
+        num_classes=1000,
+        in_channels=3,
+        image_size=224,
+        train_size=1_281_167,
+        test_size=50_000,
+        mean=IMAGENET_MEAN,
+        std=IMAGENET_STD,
+        augmentation="rrc_flip",
+        schedule="90ep",
+        small_input=False,
+        in_memory=False,
         prepare=(
             "Obtain ILSVRC-2012 from https://image-net.org (registration needed) and extract it as "
             "ROOT/imagenet/train/<wnid>/*.JPEG and ROOT/imagenet/val/<wnid>/*.JPEG (sort the flat "

@@ -25,10 +25,14 @@ def read_list(path: Path) -> tuple[list[str], list[int]]:
         labels = [int(v) - 1 for v in np.asarray(mat["labels"]).ravel()]
     except (KeyError, IndexError, ValueError, OSError) as err:
         raise DatasetNotFoundError(
-            "stanford_dogs", path, f"a MATLAB file with a cell array 'file_list' and a vector 'labels' ({err!r})"
+            "stanford_dogs",
+            path,
+            f"a MATLAB file with a cell array 'file_list' and a vector 'labels' ({err!r})",
         ) from None
     if len(files) != len(labels):
-        raise DatasetNotFoundError("stanford_dogs", path, f"as many labels as files ({len(labels)} vs {len(files)})")
+        raise DatasetNotFoundError(
+            "stanford_dogs", path, f"as many labels as files ({len(labels)} vs {len(files)})"
+        )
     return files, labels
 
 
@@ -45,14 +49,24 @@ def load_stanford_dogs(split: str, root: Path, *, allow_partial: bool = False) -
     names: dict[int, str] = {}
     for file, label in zip(*read_list(folder / "train_list.mat")):
         if names.setdefault(label, file.split("/")[0]) != file.split("/")[0]:
-            raise DatasetNotFoundError("stanford_dogs", folder / "train_list.mat", f"one folder per label; label {label + 1} has two")
+            raise DatasetNotFoundError(
+                "stanford_dogs", folder / "train_list.mat", f"one folder per label; label {label + 1} has two"
+            )
     if sorted(names) != list(range(len(names))):
-        raise DatasetNotFoundError("stanford_dogs", folder / "train_list.mat", "labels 1..N, each with training images")
+        raise DatasetNotFoundError(
+            "stanford_dogs", folder / "train_list.mat", "labels 1..N, each with training images"
+        )
     files, labels = read_list(folder / f"{split}_list.mat")
     sources = [folder / "Images" / f for f in files]
     missing = [s for s in sources if not s.is_file()]
     if missing or any(label not in names for label in labels):
-        problem = f"{len(missing)} missing, e.g. {missing[0]}" if missing else "a test label unknown to the train list"
-        raise DatasetNotFoundError("stanford_dogs", folder / "Images", f"every image of {split}_list.mat; {problem}")
+        problem = (
+            f"{len(missing)} missing, e.g. {missing[0]}"
+            if missing
+            else "a test label unknown to the train list"
+        )
+        raise DatasetNotFoundError(
+            "stanford_dogs", folder / "Images", f"every image of {split}_list.mat; {problem}"
+        )
     note = check_counts("stanford_dogs", split, len(files), len(names), folder, allow_partial=allow_partial)
     return ImageFiles(sources, labels, [names[k] for k in range(len(names))], subset_note=note)

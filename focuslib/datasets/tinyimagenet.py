@@ -33,30 +33,38 @@ def _official_files(folder: Path, split: str) -> tuple[list[Path], list[int], li
     classes = sorted(folder.joinpath("wnids.txt").read_text().split())
     index = {w: i for i, w in enumerate(classes)}
     if split == "train":
-        pairs = [(f, index[w]) for w in classes for f in sorted((folder / "train" / w / "images").glob("*.JPEG"))]
+        pairs = [
+            (f, index[w]) for w in classes for f in sorted((folder / "train" / w / "images").glob("*.JPEG"))
+        ]
     else:
         pairs = []
         for line in folder.joinpath("val", "val_annotations.txt").read_text().splitlines():
             fields = line.split("\t")
             if len(fields) < 2 or fields[1] not in index:
                 raise DatasetNotFoundError(
-                    "tinyimagenet", folder / "val" / "val_annotations.txt",
+                    "tinyimagenet",
+                    folder / "val" / "val_annotations.txt",
                     f"lines '<file>\\t<wnid of wnids.txt>\\t...', found {line!r}",
                 )
             pairs.append((folder / "val" / "images" / fields[0], index[fields[1]]))
     missing = [str(f) for f, _ in pairs if not f.is_file()]
     if missing:
-        raise DatasetNotFoundError("tinyimagenet", folder, f"every listed image; {len(missing)} missing, e.g. {missing[0]}")
+        raise DatasetNotFoundError(
+            "tinyimagenet", folder, f"every listed image; {len(missing)} missing, e.g. {missing[0]}"
+        )
     return [f for f, _ in pairs], [t for _, t in pairs], classes
 
 
 def _load_official(folder: Path, split: str) -> tuple[dict[str, np.ndarray], list[str]]:
     files, targets, classes = _official_files(folder, split)
     if not files:
-        raise DatasetNotFoundError("tinyimagenet", folder, f"{split} images in the official layout; found none")
+        raise DatasetNotFoundError(
+            "tinyimagenet", folder, f"{split} images in the official layout; found none"
+        )
     listing = hashlib.sha256("\n".join(f"{f}:{f.stat().st_size}" for f in files).encode()).hexdigest()
     arrays = cached_arrays(
-        f"tinyimagenet-{split}", fingerprint(folder.resolve(), split, listing),
+        f"tinyimagenet-{split}",
+        fingerprint(folder.resolve(), split, listing),
         lambda: {"images": decode_images(files), "labels": np.asarray(targets, np.int64)},
     )
     return arrays, classes
@@ -73,22 +81,41 @@ def _load_shared(path: Path, split: str) -> tuple[dict[str, np.ndarray], list[st
             encoded = blob_slices(npz[f"{key}_jpeg"], npz[f"{key}_offsets"])
             return {"images": decode_images(encoded), "labels": to_sorted[npz[f"y_{key}"]]}
 
-        return cached_arrays(f"tinyimagenet-shared-{key}", fingerprint(file_stamp(path), key), decode), classes
+        return (
+            cached_arrays(f"tinyimagenet-shared-{key}", fingerprint(file_stamp(path), key), decode),
+            classes,
+        )
 
 
 @register_dataset("tinyimagenet")
 def load_tinyimagenet(split: str, root: Path, *, allow_partial: bool = False) -> ImageTensors:
     """Tiny ImageNet as uint8 (N, 3, 64, 64); the official layout first, then the shared npz."""
-    folder = OFFICIAL.find(root)
+    folder, shared = OFFICIAL.find(root), SHARED.find(root)
+    documented = None
     if folder is not None:
-        (arrays, classes), where, variant, documented = _load_official(folder, split), folder, "official", None
-    elif (shared := SHARED.find(root)) is not None:
-        where = shared / SHARED.required[0]
+        where, variant = folder, "official"
+        arrays, classes = _load_official(folder, split)
+    elif shared is not None:
+        where, variant = shared / SHARED.required[0], "shared_npz"
         arrays, classes = _load_shared(where, split)
-        variant, documented = "shared_npz", (20_000, SHARED_TRAIN_NOTE) if split == "train" else None
+        if split == "train":
+            documented = (20_000, SHARED_TRAIN_NOTE)
     else:
         raise DatasetNotFoundError("tinyimagenet", root, describe_layouts(root, OFFICIAL, SHARED))
     labels = arrays["labels"].astype(np.int64)
-    note = check_counts("tinyimagenet", split, len(labels), len(classes), where,
-                        allow_partial=allow_partial, documented=documented)
-    return ImageTensors(torch.from_numpy(arrays["images"]), torch.from_numpy(labels), classes, variant=variant, subset_note=note)
+    note = check_counts(
+        "tinyimagenet",
+        split,
+        len(labels),
+        len(classes),
+        where,
+        allow_partial=allow_partial,
+        documented=documented,
+    )
+    return ImageTensors(
+        torch.from_numpy(arrays["images"]),
+        torch.from_numpy(labels),
+        classes,
+        variant=variant,
+        subset_note=note,
+    )

@@ -138,9 +138,13 @@ def byot_loss(
 
         CE(z_0) + sum_k [alpha softCE_T(z_k, sg z_0) + (1 - alpha) CE(z_k)] + w sum_k ||h_k - sg f_0||_2
 
-    ``form="paper"`` (ICCV form as in the port)::
+    ``form="paper"`` (ICCV form, weights as in the port)::
 
         (1 - alpha) [CE(z_0) + sum_k CE(z_k)] + alpha T^2 sum_k KL(sg p_0^T || p_k^T) + w sum_k ||h_k - sg f_0||_2^2
+
+    The paper names a KL; the port's soft cross-entropy differs from it by the teacher's
+    entropy, a constant with the same gradients. The port also masks the hint to positions
+    where either feature is positive; that mask is not in the paper and is left out.
 
     ``||.||_2`` is the un-squared L2 norm over the whole batch tensor (``torch.dist``), ``||.||_2^2``
     the plain sum of squares. ``head_features[k]`` is the hint for head k (adapted by a linear

@@ -72,7 +72,9 @@ def tfkd_self_loss(
     return loss, {"ce": ce.detach(), "kd": kd.detach()}
 
 
-def virtual_teacher(targets: Tensor, num_classes: int, correct_prob: float = 0.99) -> Tensor:
+def virtual_teacher(
+    targets: Tensor, num_classes: int, correct_prob: float = 0.99, dtype: torch.dtype = torch.float32
+) -> Tensor:
     """Tf-KD_reg's manually designed teacher ``p^d``: ``correct_prob`` on the target class and
     ``(1 - correct_prob) / (N - 1)`` elsewhere (a probability vector, not logits)."""
     if num_classes < 2:
@@ -80,7 +82,7 @@ def virtual_teacher(targets: Tensor, num_classes: int, correct_prob: float = 0.9
     if not 0.0 < correct_prob < 1.0:
         raise ValueError(f"correct_prob must be in (0, 1), got {correct_prob}")
     other = (1.0 - correct_prob) / (num_classes - 1)
-    return F.one_hot(targets.long(), num_classes).float() * (correct_prob - other) + other
+    return F.one_hot(targets.long(), num_classes).to(dtype) * (correct_prob - other) + other
 
 
 def tfkd_reg_loss(
@@ -103,9 +105,10 @@ def tfkd_reg_loss(
     """
     _check_options(alpha, temperature, multiplier, kl_reduction)
     num_classes = logits.shape[1]
-    teacher = torch.softmax(virtual_teacher(targets, num_classes, correct_prob).to(logits.device) / temperature, dim=1)
-    student = logits / temperature if student_temperature else logits
-    kl_batchmean = F.kl_div(torch.log_softmax(student.float(), dim=1), teacher, reduction="sum") / logits.shape[0]
+    dtype = torch.promote_types(logits.dtype, torch.float32)  # half precision is cast up
+    teacher = torch.softmax(virtual_teacher(targets, num_classes, correct_prob, dtype) / temperature, dim=1)
+    student = (logits / temperature if student_temperature else logits).to(dtype)
+    kl_batchmean = F.kl_div(torch.log_softmax(student, dim=1), teacher, reduction="sum") / logits.shape[0]
     reg = kl_batchmean * _per_class_scale(kl_reduction, num_classes) * multiplier
     ce = F.cross_entropy(logits, targets)
     loss = (1.0 - alpha) * ce + alpha * reg

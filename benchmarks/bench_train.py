@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 import time
 
@@ -44,15 +45,15 @@ def hand_loop(name: str, root, limit: int, batch: int, device: str) -> float:
 
 
 def trainer(cfg: RunConfig, root, device: str, cache: bool = True) -> float:
-    """images/s of one epoch of focuslib.train (evaluation excluded via a large eval_every)."""
+    """images/s of the training part of focuslib.train's epochs (evaluation excluded)."""
     with tempfile.TemporaryDirectory() as tmp:
         if cfg.teacher is not None or cfg.method == "focusnet":  # train the baseline first, untimed
             run(cfg.replace(method="ce", teacher=None), runtime=Runtime(device=device, data_root=root, results_dir=tmp, quiet=True, eval_every=10**6))
         runtime = Runtime(device=device, data_root=root, results_dir=tmp, quiet=True, eval_every=10**6,
                           cache_teacher_logits=cache)
         result = run(cfg, runtime=runtime)
-        seconds = sum(r["seconds"] for r in (result.run_dir / "metrics.jsonl").read_text() and
-                      [__import__("json").loads(l) for l in (result.run_dir / "metrics.jsonl").read_text().splitlines()])
+        rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
+        seconds = sum(r["train_seconds"] for r in rows)  # training only, evaluation excluded
     return cfg.train_limit * cfg.epochs / seconds
 
 

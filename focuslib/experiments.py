@@ -231,3 +231,39 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
         rows.append({"row": c.row, "dataset": c.dataset, "model": c.model, "seed": c.seed, "x": c.x,
                      "profile": c.config.profile, "epochs": c.config.epochs, "key": c.config.key(), **(final or {})})
     return pd.DataFrame(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m focuslib.experiments table2 --dataset mnist --seeds 0 1``: train (or fetch)
+    the runs of one artefact outside a notebook, seed by seed, e.g. in the background."""
+    import argparse  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    p = argparse.ArgumentParser(prog="python -m focuslib.experiments", description=main.__doc__.split("\n\n")[0])
+    p.add_argument("artefact", help="table2, table3, table5, table7, table8, table9, table10 or fig4")
+    p.add_argument("--profile", default="paper")
+    p.add_argument("--dataset", nargs="+", help="default: the profile's")
+    p.add_argument("--seeds", nargs="+", type=int, help="default: the profile's")
+    p.add_argument("--rows", nargs="+", help="only these rows (method keys), in this order per seed")
+    p.add_argument("--data-root", default=None)
+    p.add_argument("--results-dir", default=None)
+    p.add_argument("--device", default="auto")
+    a = p.parse_args(argv)
+    params: dict[str, Any] = {"profile": a.profile}
+    if a.dataset:
+        params["dataset"] = a.dataset
+    if a.seeds is not None:
+        params["seeds"] = a.seeds
+    cells = plan(a.artefact, params)
+    if a.rows:
+        cells = [c for c in cells if c.row in a.rows]
+        cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
+    require_data({c.dataset for c in cells}, a.data_root)
+    for cell in cells:
+        frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False)
+        print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False), file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -40,6 +40,13 @@ def batch_indices(
     return batches
 
 
+def _limited(note: str | None, limit: int | None, total: int) -> str | None:
+    """Add a train/test limit to a data set's subset note."""
+    if limit is None or limit >= total:
+        return note
+    return "; ".join(filter(None, [note, f"first {limit} of {total} examples only"]))
+
+
 def same_class_partners(targets: Tensor, generator: torch.Generator) -> Tensor:
     """For every sample, a uniformly drawn index of its class (possibly itself)."""
     targets = targets.long()
@@ -57,6 +64,12 @@ class TrainData:
     num_examples: int
     targets: Tensor  # CPU int64, for sampling
     classes: list[str]
+    variant: str | None = None  # which copy of the data set was read (e.g. CIFAR-10's lossy JPEG copy)
+    subset_note: str | None = None  # set when the split is not the complete original one
+
+    def describe(self) -> dict[str, object]:
+        """What a result records about its data."""
+        return {"num_examples": self.num_examples, "variant": self.variant, "subset_note": self.subset_note}
 
 
 class TensorBatches:
@@ -66,9 +79,10 @@ class TensorBatches:
                  augment: bool, dataset_kwargs: dict) -> None:
         data = datasets.load_tensors(name, split, root=root, **dataset_kwargs)
         images, targets = data.images, data.targets.long()
+        note = _limited(data.subset_note, limit, len(targets))
         if limit is not None:
             images, targets = images[:limit], targets[:limit]
-        self.info = TrainData(len(targets), targets, list(data.classes))
+        self.info = TrainData(len(targets), targets, list(data.classes), data.variant, note)
         self.images = images.to(device, non_blocking=True)
         self.labels = targets.to(device, non_blocking=True)
         self.augment = datasets.BatchAugment(name, train=augment)
@@ -118,9 +132,11 @@ class FileBatches:
         transform = "default" if augment else "test"
         ds = datasets.create_dataset(name, split, root=root, transform=transform, **dataset_kwargs)
         targets = torch.as_tensor(list(ds.targets)).long()
+        note = _limited(ds.subset_note, limit, len(targets))
         if limit is not None:
             ds, targets = Subset(ds, range(min(limit, len(targets)))), targets[:limit]
-        self.info = TrainData(len(targets), targets, list(getattr(ds, "classes", None) or datasets.get_spec(name).classes()))
+        full = ds.dataset if isinstance(ds, Subset) else ds
+        self.info = TrainData(len(targets), targets, list(full.classes), full.variant, note)
         self.dataset, self.device, self.num_workers = ds, device, num_workers
 
     def batches(self, index_batches, generator: torch.Generator, views: int = 1):

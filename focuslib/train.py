@@ -290,7 +290,8 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             train_stats = _train_epoch(cfg, epoch, model, method, step_fn, optimizer, train_data, teacher, cached,
                                        method_cls, runtime, amp, device, channels_last, params, rank, world)
             scheduler.step()
-            row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], **train_stats}
+            row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], **train_stats,
+                   "train_seconds": round(time.perf_counter() - t0, 3)}
             if (epoch + 1) % runtime.eval_every == 0 or epoch + 1 == cfg.epochs:
                 row.update(evaluate(model, method, test_data, cfg.batch_size, amp, device, channels_last))
             row["seconds"] = round(time.perf_counter() - t0, 3)
@@ -304,9 +305,10 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             _log(runtime, _summary(cfg, row))
         if stop < cfg.epochs:
             return RunResult(cfg, run_dir, None, trained=True)
-        final = {**{k: v for k, v in history[-1].items() if k != "seconds"},
-                 "train_seconds": round(sum(r["seconds"] for r in history), 3),
-                 "num_train": train_data.info.num_examples, "num_test": test_data.info.num_examples}
+        final = {**{k: v for k, v in history[-1].items() if k not in ("seconds", "train_seconds")},
+                 "total_seconds": round(sum(r["seconds"] for r in history), 3),
+                 "num_train": train_data.info.num_examples, "num_test": test_data.info.num_examples,
+                 "train_data": train_data.info.describe(), "test_data": test_data.info.describe()}
         if rank == 0:
             save_torch(run_dir / WEIGHTS, {"model": model.state_dict(), "method": method.state_dict(),
                                            "num_classes": num_classes})
@@ -444,8 +446,8 @@ def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, 
 
 
 def _progress(runtime: Runtime, total: int, desc: str):
-    if runtime.quiet or _dist_info()[0] != 0:
-        return None
+    if runtime.quiet or _dist_info()[0] != 0 or not sys.stderr.isatty():
+        return None  # logs and notebooks get the one summary line per epoch instead
     from tqdm.auto import tqdm  # noqa: PLC0415
 
     return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)

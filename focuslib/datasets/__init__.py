@@ -5,7 +5,7 @@ data set, ``load_tensors`` an in-memory uint8 split for :class:`BatchAugment`, `
 spec row (sizes, normalisation, augmentation, schedule), ``list_datasets`` the names.
 """
 
-from .api import FocusDataset, create_dataset, load_tensors
+from .api import FocusDataset, check_available, create_dataset, is_available, load_tensors
 from .batch_augment import BatchAugment
 from .catalog import DATASETS, get_spec, list_datasets
 from .errors import DatasetNotFoundError, IncompleteDatasetError
@@ -26,6 +26,8 @@ __all__ = [
     "ImageTensors",
     "IncompleteDatasetError",
     "build_transform",
+    "check_available",
+    "is_available",
     "create_dataset",
     "get_spec",
     "list_datasets",

@@ -11,6 +11,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from .catalog import DATASETS, DatasetEntry
+from .errors import DatasetNotFoundError
 from .roots import resolve_root
 from .sources import ImageFiles, ImageTensors
 from .spec import DatasetSpec
@@ -109,3 +110,19 @@ def load_tensors(
             f"data set {name!r} is not held in memory (its images differ in size); use create_dataset"
         )
     return _load(name, split, root, options)[2]
+
+
+def check_available(name: str, root: str | os.PathLike | None = None, **options: Any) -> None:
+    """Raise :class:`DatasetNotFoundError` (with the preparation instructions) unless both
+    splits of ``name`` can be read under ``root``; notebooks call it first."""
+    for split in ("train", "test"):
+        _load(name, split, root, options)
+
+
+def is_available(name: str, root: str | os.PathLike | None = None, **options: Any) -> bool:
+    """Whether :func:`check_available` passes."""
+    try:
+        check_available(name, root, **options)
+    except DatasetNotFoundError:
+        return False
+    return True

@@ -21,6 +21,24 @@ PAPER_SCHEDULES: dict[str, tuple[int, tuple[int, ...]]] = {
 }
 
 
+def paper_schedule(schedule: str, epochs: int | None = None) -> tuple[int, tuple[int, ...]]:
+    """Epochs and lr milestones of a paper schedule, optionally shortened to ``epochs``.
+
+    A shortened run keeps the paper's proportions: milestones at 1/2 and 3/4 of the epochs
+    for the 200-epoch schedule, at 1/3 and 2/3 for the 90-epoch one (none that would fall
+    on epoch 0 or the last epoch).
+    """
+    if schedule not in PAPER_SCHEDULES:
+        raise ValueError(f"unknown schedule {schedule!r}; known: {', '.join(PAPER_SCHEDULES)}")
+    full, milestones = PAPER_SCHEDULES[schedule]
+    if epochs is None or epochs == full:
+        return full, milestones
+    if epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    fractions = (1 / 2, 3 / 4) if schedule == "200ep" else (1 / 3, 2 / 3)
+    return epochs, tuple(sorted({m for m in (round(epochs * f) for f in fractions) if 0 < m < epochs}))
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines what one training run computes.

@@ -15,7 +15,7 @@ import pandas as pd
 import yaml
 
 from . import datasets
-from .config import PAPER_SCHEDULES, RunConfig
+from .config import RunConfig, paper_schedule
 from .store import ResultsStore
 from .train import Runtime, resolve, run
 
@@ -74,15 +74,10 @@ class Settings:
 def config(dataset: str, model: str, method: str, seed: int, s: Settings, **changes: Any) -> RunConfig:
     """The paper's recipe for ``dataset`` under the profile's settings.
 
-    With ``s.epochs`` set (short runs), the lr milestones keep the paper's proportions:
-    1/2 and 3/4 of the epochs for the 200-epoch schedule, 1/3 and 2/3 for the 90-epoch one.
+    With ``s.epochs`` set (short runs), the lr milestones keep the paper's proportions
+    (:func:`~focuslib.config.paper_schedule`).
     """
-    schedule = datasets.get_spec(dataset).schedule
-    epochs, milestones = PAPER_SCHEDULES[schedule]
-    if s.epochs is not None and s.epochs != epochs:
-        fractions = (1 / 2, 3 / 4) if schedule == "200ep" else (1 / 3, 2 / 3)
-        milestones = tuple(sorted({m for m in (round(s.epochs * f) for f in fractions) if 0 < m < s.epochs}))
-        epochs = s.epochs
+    epochs, milestones = paper_schedule(datasets.get_spec(dataset).schedule, s.epochs)
     cfg = RunConfig(
         dataset=dataset, model=model, method=method, seed=seed, epochs=epochs, milestones=milestones,
         batch_size=s.batch_size, train_limit=s.train_limit, test_limit=s.test_limit,
@@ -145,10 +140,22 @@ def _methods_plan(P, s: Settings) -> list[Cell]:
         for model in models:
             m = _model(dataset, model)
             for method in P["methods"]:
-                kwargs = dict((P.get("method_kwargs") or {}).get(method, {}))
+                changes = method_preset(method, dataset)
+                changes["method_kwargs"] = {**changes.get("method_kwargs", {}),
+                                            **(P.get("method_kwargs") or {}).get(method, {})}
                 for seed in s.seeds:
-                    cells.append(Cell(method, dataset, m, seed, config(dataset, m, method, seed, s, method_kwargs=kwargs)))
+                    cells.append(Cell(method, dataset, m, seed, config(dataset, m, method, seed, s, **changes)))
     return cells
+
+
+def method_preset(method: str, dataset: str) -> dict[str, Any]:
+    """Per-data-set settings a method's official code prescribes (CS-KD: lambda and batch size)."""
+    if method == "cskd":
+        from .methods.cskd import cskd_preset  # noqa: PLC0415
+
+        preset = cskd_preset(dataset)
+        return {"method_kwargs": {"lam": preset["lam"]}, "batch_size": preset["batch_size"]}
+    return {}
 
 
 def _ablation_plan(P, s: Settings) -> list[Cell]:

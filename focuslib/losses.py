@@ -20,7 +20,6 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch.distributions import Categorical
 
 Reduction = Literal["mean", "sum", "none"]
 WarmRule = Literal["paper", "official"]
@@ -112,14 +111,18 @@ def multi_warm_label(
     targets = _check_logits(baseline_logits, targets)
     validate_focus_options(warm_rule=rule, warm_temperature=temperature)
     with _float32(baseline_logits.device):
-        z_b = _wide(baseline_logits.detach())
-        if rule == "paper":
-            warm = z_b > 0
-        else:
-            warm = torch.softmax(z_b / temperature, dim=1) > 1.0 / z_b.shape[1]
-        warm = warm | F.one_hot(targets, z_b.shape[1]).bool()  # Eq. 5: min(1, l' + y)
-        label = warm.to(z_b.dtype)
+        label = warm_mask(_wide(baseline_logits.detach()), targets, rule, temperature).to(
+            torch.promote_types(baseline_logits.dtype, torch.float32))
         return label / label.sum(dim=1, keepdim=True)  # Eq. 6
+
+
+def warm_mask(baseline_logits: Tensor, targets: Tensor, rule: WarmRule = "paper", temperature: float = 2.0) -> Tensor:
+    """The boolean mask ``l''`` of Eqs. 4-5 (confusing classes plus the ground truth), unchecked."""
+    if rule == "paper":
+        warm = baseline_logits > 0  # Eq. 4
+    else:
+        warm = torch.softmax(baseline_logits / temperature, dim=1) > 1.0 / baseline_logits.shape[1]
+    return warm.scatter(1, targets.long()[:, None], True)  # Eq. 5: min(1, l' + y)
 
 
 # -- FocusNet: the three terms (Eqs. 7-12) -------------------------------------------------
@@ -196,13 +199,15 @@ def focus_picking_terms(
     with _float32(logits.device):
         z = _wide(logits)
         z_b = _wide(baseline_logits.detach())
-        d = torch.softmax(z, dim=1) - torch.softmax(z_b, dim=1)  # Eq. 8
+        log_p = torch.log_softmax(z, dim=1)  # log softmax(z), shared by Eqs. 8, 10 and 11
+        p = log_p.exp()
+        d = p - torch.softmax(z_b, dim=1)  # Eq. 8
         if detach_d:
             d = d.detach()
-        l_cls = reweighted_cross_entropy(z, d, targets, label_smoothing=label_smoothing, reduction="none")
-        warm = multi_warm_label(z_b, targets, rule=warm_rule, temperature=warm_temperature)
-        r_att = F.cross_entropy(z, warm, reduction="none")  # Eq. 10: -sum_n l_n log softmax(z)_n
-        r_ent = Categorical(logits=z, validate_args=False).entropy()  # Eq. 11
+        l_cls = reweighted_cross_entropy(z, d, targets, label_smoothing=label_smoothing, reduction="none")  # Eq. 9
+        warm = warm_mask(z_b, targets, warm_rule, warm_temperature).to(z.dtype)
+        r_att = -(warm * log_p).sum(dim=1) / warm.sum(dim=1)  # Eq. 10 with l = l'' / sum l'' (Eq. 6)
+        r_ent = -(p * log_p).sum(dim=1)  # Eq. 11
     return FocusTerms(*(_reduce(term, reduction) for term in (l_cls, r_att, r_ent)))
 
 

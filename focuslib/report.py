@@ -20,6 +20,17 @@ def full_protocol_results(notebook: str, results_dir: str | None = None) -> pd.D
     return frame.dropna(subset=["test_top1"]) if "test_top1" in frame else frame.iloc[0:0]
 
 
+def paper_rows(table: str | int, metric: str = "top1") -> pd.DataFrame:
+    """The paper's cells of ``table`` for ``metric``, each with a distinct ``label``: the
+    printed row name, plus its method key where the paper prints one name for several rows
+    (Table 10's "Ablations")."""
+    ref = paper.table(table)
+    ref = ref[ref["metric"] == metric].copy()
+    repeated = ref.duplicated(["row", "dataset", "model"], keep=False)
+    ref["label"] = ref["row"].where(~repeated, ref["row"] + " (" + ref["method"] + ")")
+    return ref
+
+
 def summarise(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     """Mean ± std over seeds per (row, dataset, model, profile, epochs, x)."""
     if runs.empty or metric not in runs:
@@ -45,13 +56,13 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
     Data sets the paper's table does not have (e.g. the ``digits`` smoke stand-in) appear
     with an empty paper column: such a number is never compared with the paper's."""
     ours = summarise(runs, metric)
-    ref = paper.table(table)
-    ref = ref[ref["metric"] == metric.replace("test_", "")]
+    ref = paper_rows(table, metric.replace("test_", ""))
     ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
-    merged = ours.merge(ref[["method", "dataset", "model", "row", "value"]].rename(columns={"row": "paper_label", "method": "paper_row"}),
+    merged = ours.merge(ref[["method", "dataset", "model", "label", "value"]].rename(columns={"label": "paper_label", "method": "paper_row"}),
                         on=["paper_row", "dataset", "model"], how="left")
+    labels = ref.drop_duplicates("method").set_index("method")["label"]
     out = pd.DataFrame({
-        "method": merged["paper_label"].fillna(merged["row"]),
+        "method": merged["paper_label"].fillna(merged["paper_row"].map(labels)).fillna(merged["row"]),
         "data set": merged["dataset"], "model": merged["model"],
         "paper": merged["value"],
         "ours": [fmt(m, s, n) for m, s, n in zip(merged["mean"], merged["std"], merged["n"])],
@@ -60,6 +71,16 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
         "epochs": merged["epochs"], "seeds": merged["seeds"],
     })
     return out
+
+
+def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
+    """The paper's table as printed: rows × data-set columns (models as a column level where
+    a table has several), the values typed in :mod:`focuslib.paper`."""
+    ref = paper_rows(table, metric)
+    columns = ["model", "dataset"] if ref["model"].nunique() > 1 and "teacher" not in set(ref["method"]) else ["dataset"]
+    pivot = ref.pivot_table(index="label", columns=columns, values="value", sort=False)
+    pivot.index.name = f"paper, Table {table} ({metric})"
+    return pivot
 
 
 def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
@@ -87,9 +108,7 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
     for name in ("table2", "table3", "table5", "table7", "table8", "table9", "table10"):
         table_id = name.replace("table", "")
         full = plan(name, {"profile": "paper"})
-        ref = paper.table(table_id)
-        ref = ref[ref["metric"] == "top1"]
-        for _, cell in ref.iterrows():
+        for _, cell in paper_rows(table_id).iterrows():
             wanted = [c for c in full if PAPER_ROW.get(c.row, c.row) == cell["method"] and c.dataset == cell["dataset"]
                       and c.model == cell["model"]]
             keys = {c.config.key() for c in wanted}
@@ -109,7 +128,7 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
                 state = "not run"
             vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
             rows.append({
-                "table": table_id, "method": cell["row"], "data set": cell["dataset"], "model": cell["model"],
+                "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
                 "paper": cell["value"], "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
                 "seeds": f"{len(done)}/{len(keys)}", "status": state,
             })

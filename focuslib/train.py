@@ -32,7 +32,7 @@ import yaml
 from torch import Tensor, nn
 
 from . import __version__, datasets
-from .config import PAPER_SCHEDULES, RunConfig
+from .config import RunConfig, paper_schedule
 from .loader import batch_indices, epoch_generator, open_split
 from .methods import METHODS, Method, create_method
 from .models import create_model
@@ -79,7 +79,7 @@ class RunResult:
 def paper_config(dataset: str, model: str, method: str = "ce", *, seed: int = 0, **changes: Any) -> RunConfig:
     """The paper's recipe (Sec. 4.2) for ``dataset``: SGD 0.1/0.9/1e-4, batch 128, and the
     200-epoch (÷10 at 100, 150) or 90-epoch (÷10 at 30, 60) schedule of that data set."""
-    epochs, milestones = PAPER_SCHEDULES[datasets.get_spec(dataset).schedule]
+    epochs, milestones = paper_schedule(datasets.get_spec(dataset).schedule)
     base = dict(dataset=dataset, model=model, method=method, seed=seed, epochs=epochs,
                 milestones=milestones, profile="paper")
     return resolve(RunConfig(**{**base, **changes}))
@@ -501,6 +501,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"))
     p.add_argument("--results-dir", default=None, help="default: $FOCUSLIB_RESULTS or ./results of the checkout")
+    p.add_argument("--resume", dest="no_resume", action="store_false",
+                   help="continue from the run's last checkpoint (the default)")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint and start over")
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--num-workers", type=int, default=4)
@@ -511,11 +513,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def config_from_args(a: argparse.Namespace) -> RunConfig:
-    epochs, milestones = PAPER_SCHEDULES[datasets.get_spec(a.dataset).schedule]
-    if a.epochs is not None and a.milestones is None and a.epochs != epochs:
-        milestones = tuple(int(a.epochs * f) for f in (0.5, 0.75)) if epochs == 200 else tuple(a.epochs * k // 3 for k in (1, 2))
+    epochs, milestones = paper_schedule(datasets.get_spec(a.dataset).schedule, a.epochs)
     cfg = RunConfig(
-        dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=a.epochs or epochs,
+        dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=epochs,
         milestones=a.milestones if a.milestones is not None else milestones, batch_size=a.batch_size, lr=a.lr,
         momentum=a.momentum, weight_decay=a.weight_decay, method_kwargs=a.method_kwargs, model_kwargs=a.model_kwargs,
         dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit, test_limit=a.test_limit, profile=a.profile,

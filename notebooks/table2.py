@@ -45,12 +45,21 @@ from focuslib import report
 P = accept_parameters(globals())
 runs, table = report.reproduce("table2", P, data_root=data_root, results_dir=results_dir, device=device)
 
+# %% [markdown]
+# The paper's Table 2, as typed in `focuslib.paper`:
+
+# %%
+report.paper_pivot(2)
+
+# %% [markdown]
+# Ours beside the paper's:
+
 # %%
 table
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["method", "data set", "paper", "ours", "profile", "epochs"]].to_string(index=False))
+print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False))
 
 # %% [markdown]
 # ## How ours compares

@@ -6,7 +6,7 @@ from typing import Any
 
 from torch import Tensor, nn
 
-from ..losses import WarmRule, focus_picking_terms, multi_warm_label, validate_focus_options
+from ..losses import WarmRule, focus_picking_terms, validate_focus_options, warm_mask
 from . import register_method
 from .base import Method, StepOutput
 
@@ -68,9 +68,9 @@ class FocusNet(Method):
             label_smoothing=self.label_smoothing,
         )
         loss = terms.total(self.alpha, self.beta, use_att=self.use_att, use_ent=self.use_ent)
-        warm = multi_warm_label(teacher_logits, y, rule=self.warm_rule, temperature=self.warm_temperature)
         logged = {name: value.detach() for name, value in terms._asdict().items()}
-        logged["warm_classes"] = (warm > 0).sum(dim=1).float().mean()
+        warm = warm_mask(teacher_logits.detach().float(), y, self.warm_rule, self.warm_temperature)
+        logged["warm_classes"] = warm.sum(dim=1).float().mean()
         return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms=logged)
 
     def hparams(self) -> dict[str, Any]:

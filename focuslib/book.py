@@ -103,7 +103,10 @@ def stage(profile: str, build: Path) -> Path:
 
 
 def build_html(src: Path, build: Path) -> Path:
-    cmd = [sys.executable, "-m", "jupyter_book", "build", str(src), "--path-output", str(build), "--builder", "html"]
+    exe = Path(sys.executable).with_name("jupyter-book")
+    if not exe.exists():
+        exe = Path(shutil.which("jupyter-book") or "jupyter-book")
+    cmd = [str(exe), "build", str(src), "--path-output", str(build), "--builder", "html"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise SystemExit(f"error: Jupyter Book failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")

@@ -40,7 +40,6 @@ CSKD_PRESETS: dict[str, tuple[float, int]] = {
     "cifar100": _SMALL_IMAGES,
     "tinyimagenet": _SMALL_IMAGES,
     "imagenetdogs": _SMALL_IMAGES,
-    "digits": _SMALL_IMAGES,
 }
 
 

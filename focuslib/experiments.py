@@ -239,7 +239,8 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
     for c in cells:
         final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)
         rows.append({"row": c.row, "dataset": c.dataset, "model": c.model, "seed": c.seed, "x": c.x,
-                     "profile": c.config.profile, "epochs": c.config.epochs, "key": c.config.key(), **(final or {})})
+                     "profile": c.config.profile, "epochs": c.config.epochs, "key": c.config.key(),
+                     "run_dir": str(store.run_dir(c.config)), **(final or {})})
     return pd.DataFrame(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
@@ -71,6 +72,34 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
         "epochs": merged["epochs"], "seeds": merged["seeds"],
     })
     return out
+
+
+def per_seed(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
+    """Final-epoch accuracy of every seed (rows) per method (columns) for one profile."""
+    part = runs[(runs["profile"] == profile)].dropna(subset=[metric])
+    return part.pivot_table(index=["dataset", "model", "seed"], columns="row", values=metric, sort=False)
+
+
+def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
+    from .store import ResultsStore  # noqa: PLC0415
+
+    frames = [ResultsStore.read_metrics(Path(r.run_dir)) for r in runs[runs["profile"] == profile].itertuples()]
+    rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, **m}
+            for r, ms in zip(runs[runs["profile"] == profile].itertuples(), frames) for m in ms]
+    return pd.DataFrame(rows)
+
+
+def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """The final epoch beside the best epoch *on the test set* per run. The best-on-test epoch is
+    a selection on the test set, so it is never our result; it is shown only to compare with
+    papers that may have reported it."""
+    if curve.empty:
+        return pd.DataFrame(columns=["row", "dataset", "model", "seed", "final", "best on test (not a result)", "best epoch"])
+    g = curve.dropna(subset=[metric]).sort_values("epoch").groupby(["row", "dataset", "model", "seed"], sort=False)
+    out = g.agg(final=(metric, "last"), best=(metric, "max"),
+                best_epoch=("epoch", lambda e: int(e.loc[curve.loc[e.index, metric].idxmax()])))
+    return out.rename(columns={"best": "best on test (not a result)", "best_epoch": "best epoch"}).reset_index()
 
 
 def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
@@ -197,5 +226,24 @@ def fig4_plot(runs: pd.DataFrame):
         seeds = part["n"].max()
         ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds} seed(s)", ylabel="test top-1 (%)")
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
+    """Test accuracy per epoch, one line per (method, seed), one panel per data set."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    if curve.empty:
+        return None
+    data = curve.dropna(subset=[metric])
+    panels = sorted(data["dataset"].unique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    for ax, dataset in zip(axes[0], panels):
+        part = data[data["dataset"] == dataset]
+        sns.lineplot(data=part, x="epoch", y=metric, hue="row", units="seed", estimator=None, lw=0.8, ax=ax)
+        low = part.groupby("row")[metric].quantile(0.1).min()
+        ax.set(title=f"{dataset}: every seed, full protocol", ylabel="test top-1 (%)", ylim=(max(low, 0), 100))
     fig.tight_layout()
     return fig

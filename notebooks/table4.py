@@ -25,7 +25,7 @@
 # (2 FLOPs per multiply-accumulate; `MACs = FLOPs / 2` is what thop reports as "FLOPs").
 
 # %% tags=["parameters"]
-profile = "smoke"  # no effect: counting needs no training
+profile = None  # no effect: counting needs no training
 num_classes = 200
 image_size = 64
 small_input = True
@@ -55,19 +55,9 @@ print(table.round(3).to_string())
 print(complexity.flops_by_setting(paper.table(4), num_classes=num_classes).round(4).to_string())
 
 # %% [markdown]
-# ## How ours compares (at the default parameters: 200 classes, 64x64, small input)
-#
-# * **Parameters** agree to the paper's two decimals for all three networks (the differences are
-#   below the rounding of the printed values).
-# * **ResNet FLOPs**: the paper's numbers are FLOPs (2 per multiply-accumulate) at 64x64, not
-#   thop-style MACs (half as large) and not 32x32 (a quarter). Ours are 0.4 % (ResNet-18) and
-#   0.16 % (ResNet-34) below the paper's. torch's counter charges only convolutions and matrix
-#   products; the paper's counter evidently also charged a few element-wise operations (batch
-#   norm, activations, additions), which add about that much.
-# * **MobileNetV2 FLOPs do not match**: with the stride change the paper describes (Sec. 4.2),
-#   MobileNetV2 costs about 9x the paper's value at 64x64 (11x under the other reading, rows
-#   (1, 3)). The final 1x1 convolution alone (160 to 1280 channels on an 8x8 map) costs 26 M FLOPs,
-#   more than the paper's total. The paper's value is reproduced by the *unmodified* network at
-#   64x64 (down-sampling 32), by changing only the stem at 32x32, or by MACs of the modified
-#   network at 32x32; which one the authors measured cannot be told from the paper. We train the
-#   network the text describes and report its true cost.
+# ## How ours compares
+
+# %%
+from IPython.display import Markdown
+
+Markdown(complexity.describe_table4(table))

@@ -121,3 +121,18 @@ def test_flops_by_setting_unmodified_mobilenet_reproduces_the_print():
     table = flops_by_setting(paper.table(4), image_sizes=(64,))
     unmodified = table.loc[("MobileNetV2", "unmodified (down-sampling 32)", 64)]
     assert round(unmodified["GFLOPs"], 2) == unmodified["paper FLOPs (G)"]
+
+
+def test_table6_counts_match_the_paper_under_the_inferred_conventions():
+    from focuslib import paper
+    from focuslib.complexity import table6_frame
+
+    table = table6_frame(paper.table(6))
+    assert len(table) == 9 and table["Params paper (M)"].notna().all()
+    # Every row's parameter count, counted as the paper evidently counted it, rounds to the printed value.
+    assert (table["Params diff (M)"].abs() < 0.005).all(), table["Params diff (M)"]
+    # Training-time counts include what the paper leaves out: ONE's two extra branches and gate.
+    assert table.loc["ONE", "Params training (M)"] > 2 * table.loc["ONE", "Params deployed (M)"]
+    # DDGSD and CS-KD forward two images per labelled image during training.
+    for name in ("DDGSD", "CS-KD"):
+        assert abs(table.loc[name, "FLOPs training / image (G)"] / table.loc[name, "FLOPs deployed (G)"] - 2) < 1e-6

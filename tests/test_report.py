@@ -100,3 +100,17 @@ def test_cskd_uses_its_official_per_data_set_preset():
     cskd = {c.dataset: c.config for c in cells if c.row == "cskd"}
     assert (cskd["cub200"].method_kwargs, cskd["cub200"].batch_size) == ({"lam": 3.0}, 32)
     assert (cskd["cifar100"].method_kwargs, cskd["cifar100"].batch_size) == ({"lam": 1.0}, 128)
+
+
+def test_best_on_test_is_reported_beside_the_final_epoch():
+    curve = pd.DataFrame({"row": "ce", "dataset": "mnist", "model": "lenet5", "seed": 0,
+                          "epoch": [1, 2, 3], "test_top1": [97.0, 99.1, 98.5]})
+    out = report.best_on_test(curve).iloc[0]
+    assert (out["final"], out["best on test (not a result)"], out["best epoch"]) == (98.5, 99.1, 2)
+
+
+def test_per_seed_table_keeps_every_seed():
+    runs = _runs({("ce", 0): 99.0, ("ce", 1): 11.35, ("focusnet", 0): 99.4}, dataset="mnist")
+    table = report.per_seed(runs)
+    assert table.loc[("mnist", "resnet18", 1), "ce"] == 11.35  # a seed at chance is shown, not dropped
+    assert len(table) == 2

@@ -91,6 +91,18 @@ def execute(name: str, params: dict[str, Any], out_dir: Path, cwd: Path) -> Path
     return out
 
 
+def mathjax_dir() -> Path:
+    """MathJax 3 as shipped by the ``sphinx-mathjax-offline`` package, so the HTML renders math offline."""
+    from importlib.metadata import PackageNotFoundError, distribution  # noqa: PLC0415
+
+    try:
+        files = distribution("sphinx-mathjax-offline").files or []
+    except PackageNotFoundError:
+        raise SystemExit('error: the book needs the sphinx-mathjax-offline package: pip install -e ".[book]"') from None
+    script = next(f for f in files if str(f).endswith("static/mathjax/tex-chtml.js"))
+    return Path(script.locate()).parent
+
+
 def stage(profile: str, build: Path) -> Path:
     """Copy the book's configuration and pages into the build folder."""
     src = build / "src"
@@ -99,6 +111,8 @@ def stage(profile: str, build: Path) -> Path:
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "book", src / "book", dirs_exist_ok=True)
     (src / "notebooks").mkdir(exist_ok=True)
+    if not (src / "_mathjax" / "mathjax" / "MathJax.js").exists():
+        shutil.copytree(mathjax_dir(), src / "_mathjax" / "mathjax", dirs_exist_ok=True)
     return src
 
 

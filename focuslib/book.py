@@ -103,6 +103,22 @@ def mathjax_dir() -> Path:
     return Path(script.locate()).parent
 
 
+def refresh_source(name: str) -> None:
+    """Execute ``notebooks/<name>.ipynb`` with its own default parameters and store the outputs
+    in it (the outputs nbval compares against); the paired ``.py`` is unchanged."""
+    import nbformat  # noqa: PLC0415
+    from nbclient import NotebookClient  # noqa: PLC0415
+    from nbclient.exceptions import CellExecutionError  # noqa: PLC0415
+
+    path = NOTEBOOKS / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    try:
+        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    except CellExecutionError as err:
+        raise NotebookFailed(f"notebook {name!r} failed: {str(err).strip().splitlines()[-1]}") from None
+    nbformat.write(nb, path)
+
+
 def stage(profile: str, build: Path) -> Path:
     """Copy the book's configuration and pages into the build folder."""
     src = build / "src"
@@ -136,6 +152,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--device", default=None, help="auto, cpu, cuda, ...")
     p.add_argument("--build-dir", default=str(ROOT / "_build"), help="where executed copies and HTML go")
     p.add_argument("--no-html", action="store_true", help="execute the notebooks only")
+    p.add_argument("--refresh-sources", action="store_true",
+                   help="instead of building: re-execute the source notebooks with their defaults (the smoke "
+                        "profile) and keep the outputs in them, for nbval's regression checks")
     return p.parse_args(argv)
 
 
@@ -149,6 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = sorted(set(profile["notebooks"]) - set(names))
     if unknown:
         raise SystemExit(f"error: params/{a.profile}.yaml names notebook(s) {unknown} that the book does not have")
+    if a.refresh_sources:
+        for name in a.only or names:
+            t0 = time.perf_counter()
+            try:
+                refresh_source(name)
+            except NotebookFailed as err:
+                print(f"error: {err}", file=sys.stderr)
+                return 1
+            print(f"refreshed notebooks/{name}.ipynb in {time.perf_counter() - t0:.1f} s", flush=True)
+        return 0
     build = Path(a.build_dir).resolve() / a.profile
     src = stage(a.profile, build)
     runtime = {"data_root": a.data_root, "results_dir": a.results_dir, "device": a.device}

@@ -21,7 +21,7 @@ import random
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -60,7 +60,6 @@ class Runtime:
     cache_teacher_logits: bool = True
     deterministic: bool | None = None  # default: on for CPU
     stop_after_epochs: int | None = None  # train this many epochs of the run now, then return unfinished
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -76,15 +75,6 @@ class RunResult:
 
 
 # -- configuration helpers ------------------------------------------------------------------
-def paper_config(dataset: str, model: str, method: str = "ce", *, seed: int = 0, **changes: Any) -> RunConfig:
-    """The paper's recipe (Sec. 4.2) for ``dataset``: SGD 0.1/0.9/1e-4, batch 128, and the
-    200-epoch (÷10 at 100, 150) or 90-epoch (÷10 at 30, 60) schedule of that data set."""
-    epochs, milestones = paper_schedule(datasets.get_spec(dataset).schedule)
-    base = dict(dataset=dataset, model=model, method=method, seed=seed, epochs=epochs,
-                milestones=milestones, profile="paper")
-    return resolve(RunConfig(**{**base, **changes}))
-
-
 def baseline_of(cfg: RunConfig) -> RunConfig:
     """The default frozen baseline/teacher of a two-stage run: the same recipe trained with ``ce``."""
     return cfg.replace(method="ce", method_kwargs={}, teacher=None)

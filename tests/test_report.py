@@ -114,3 +114,10 @@ def test_per_seed_table_keeps_every_seed():
     table = report.per_seed(runs)
     assert table.loc[("mnist", "resnet18", 1), "ce"] == 11.35  # a seed at chance is shown, not dropped
     assert len(table) == 2
+
+
+def test_a_missing_data_set_stops_with_its_preparation_message(tmp_path):
+    from focuslib.datasets import DatasetNotFoundError
+
+    with pytest.raises(DatasetNotFoundError, match=r"cub200(.|\n)*How to get it(.|\n)*CUB_200_2011"):
+        experiments.require_data(["digits", "cub200"], data_root=str(tmp_path))

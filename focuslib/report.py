@@ -10,6 +10,7 @@ import pandas as pd
 
 from . import paper
 from .experiments import plan, run_plan
+
 #: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
 PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
 PROFILE_LABEL = {"smoke": "smoke (not a reproduction)", "paper": "full protocol"}
@@ -72,6 +73,11 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
         "epochs": merged["epochs"], "seeds": merged["seeds"],
     })
     return out
+
+
+def styled(table: pd.DataFrame):
+    """``table`` for display: numbers to two decimals, missing values as a dash, no index."""
+    return table.style.format(precision=2, na_rep="—").hide(axis="index")
 
 
 def per_seed(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:

@@ -55,16 +55,16 @@ report.paper_pivot(3)
 # Ours beside the paper's:
 
 # %%
-table
+report.styled(table)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False))
+print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False, na_rep="—"))
 
 # %%
 # NBVAL_CHECK_OUTPUT
 top5 = report.compare(3, runs, metric="test_top5")
-print(top5[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False))
+print(top5[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False, na_rep="—"))
 
 # %% [markdown]
 # ## How ours compares

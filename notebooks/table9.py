@@ -56,11 +56,11 @@ report.paper_pivot(9)
 # Ours beside the paper's:
 
 # %%
-table
+report.styled(table)
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False))
+print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False, na_rep="—"))
 
 # %% [markdown]
 # ## How ours compares

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 3 — how $d_t$ re-weights the classification loss
+# # Fig. 3 — how the probability gap d_t re-weights the classification loss
 #
 # FocusNet's classification term (Eq. 9) is the cross-entropy of the re-weighted softmax
 # $\mathrm{softmax}(\mathbf z + \mathbf d)$, where $\mathbf d = \mathrm{softmax}(\mathbf z) -

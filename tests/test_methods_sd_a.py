@@ -40,13 +40,7 @@ def kl2(p0: float, q0: float) -> float:
 KL_34_HALF = 0.75 * math.log(1.5) + 0.25 * math.log(0.5)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run much faster on one thread than on two contended CI cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_resnet(num_classes: int, in_channels: int = 3, widths: tuple[int, ...] = (8, 16, 32, 64)) -> ResNet:

@@ -29,13 +29,7 @@ from focuslib.models import create_model, penultimate, stage_features
 LN2, LN3 = math.log(2), math.log(3)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny ResNets run ~30x faster on one thread than on two contended ones (shared CI cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def small_resnet18(num_classes: int, in_channels: int = 3) -> torch.nn.Module:

@@ -152,11 +152,12 @@ def method_preset(method: str, dataset: str) -> dict[str, Any]:
     """Per-data-set settings a method's official code prescribes (CS-KD: lambda and batch
     size); a data set without a preset (e.g. the digits stand-in) keeps the profile's."""
     if method == "cskd":
-        from .methods.cskd import CSKD_PRESETS, cskd_preset  # noqa: PLC0415
+        from .methods.cskd import cskd_preset  # noqa: PLC0415
 
-        if dataset.replace("_", "") not in CSKD_PRESETS:
+        try:
+            preset = cskd_preset(dataset)
+        except ValueError:  # no official preset for this data set
             return {}
-        preset = cskd_preset(dataset)
         return {"method_kwargs": {"lam": preset["lam"]}, "batch_size": preset["batch_size"]}
     return {}
 

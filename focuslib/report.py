@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from . import paper
-from .experiments import plan, run_plan
+from .experiments import FOCUSNET_VARIANTS, plan, run_plan
 
 #: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
 PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
@@ -57,7 +57,7 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
 
     Data sets the paper's table does not have (e.g. the ``digits`` smoke stand-in) appear
     with an empty paper column: such a number is never compared with the paper's."""
-    ours = summarise(runs, metric)
+    ours = summarise(runs[~runs["row"].isin(FOCUSNET_VARIANTS)] if "row" in runs else runs, metric)
     ref = paper_rows(table, metric.replace("test_", ""))
     ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
     merged = ours.merge(ref[["method", "dataset", "model", "label", "value"]].rename(columns={"label": "paper_label", "method": "paper_row"}),
@@ -126,6 +126,90 @@ def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "
     both = pd.concat({method: a, baseline: b}, axis=1).dropna()
     both["gain"] = (both[method] - both[baseline]).round(4)
     return both.reset_index()
+
+
+def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
+          table: str | int = 2) -> pd.DataFrame:
+    """Per method and (data set, model, profile): ours, the baseline on the same seeds, and the
+    paired gain over the baseline of the same seed (mean ± std, seeds gaining), beside the
+    paper's number and gain (paper's method minus paper's baseline). A post-hoc variant (``focusnet[...]``) is compared with the
+    paper's FocusNet: the paper reports one FocusNet."""
+    ref = paper_rows(table, metric.replace("test_", "")).set_index(["method", "dataset", "model"])["value"]
+    rows = []
+    for method in methods:
+        paired = paired_gains(runs, method, baseline, metric)
+        for (dataset, model, profile), part in paired.groupby(["dataset", "model", "profile"], sort=False):
+            paper_row = method.split("[")[0]
+            p_m, p_b = ref.get((paper_row, dataset, model), np.nan), ref.get((baseline, dataset, model), np.nan)
+            n = len(part)
+            rows.append({
+                "method": method, "data set": dataset, "model": model,
+                "profile": PROFILE_LABEL.get(profile, profile),
+                "ours": fmt(part[method].mean(), part[method].std(ddof=1), n),
+                "baseline, same seeds": fmt(part[baseline].mean(), part[baseline].std(ddof=1), n),
+                "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
+                "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
+                "paper": p_m, "paper gain": round(p_m - p_b, 2),
+            })
+    return pd.DataFrame(rows)
+
+
+def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
+    """Every finished run of ``profile`` that did not train: a non-finite training loss
+    (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance."""
+    from . import datasets  # noqa: PLC0415
+
+    curve = curves(runs, profile)
+    out = []
+    for (row, dataset, model, seed), part in (curve.groupby(["row", "dataset", "model", "seed"], sort=False)
+                                              if len(curve) else []):
+        flagged = part["diverged"].fillna(False).astype(bool) if "diverged" in part else False
+        bad = part[~np.isfinite(part["train_loss"].astype(float)) | flagged]
+        chance = 100.0 / datasets.get_spec(dataset).num_classes
+        final = part.sort_values("epoch")[metric].iloc[-1]
+        if len(bad):
+            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
+                        "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})", "final": final})
+        elif final <= 1.5 * chance:
+            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
+                        "problem": f"at chance (final {final:.2f}%, chance {chance:.2f}%)", "final": final})
+    return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
+
+
+def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper",
+                      metric: str = "test_top1") -> str:
+    """A plain statement per full-protocol (data set, model): our means in the paper's order,
+    whether the paper's ranking of the methods holds, and FocusNet's paired gain beside the
+    paper's gain."""
+    ref = paper_rows(table, metric.replace("test_", ""))
+    ours = summarise(runs[(runs["profile"] == profile) & ~runs["row"].isin(FOCUSNET_VARIANTS)], metric)
+    lines = []
+    for (dataset, model), part in ours.groupby(["dataset", "model"], sort=False):
+        paper_part = ref[(ref["dataset"] == dataset) & (ref["model"] == model)].set_index("method")
+        both = part[part["row"].isin(paper_part.index)].set_index("row")
+        if both.empty:
+            continue
+        order = [m for m in paper_part["value"].sort_values().index if m in both.index]
+        ours_order = list(both["mean"].sort_values().index)
+        seeds = ", ".join(f"{paper_part.loc[m, 'label']} n={int(both.loc[m, 'n'])}" for m in order)
+        values = "; ".join(f"{paper_part.loc[m, 'label']} {both.loc[m, 'mean']:.2f} (paper {paper_part.loc[m, 'value']:.2f})"
+                           for m in order)
+        ranking = ("holds" if ours_order == order else
+                   f"does not hold (ours, low to high: {' < '.join(paper_part.loc[m, 'label'] for m in ours_order)})")
+        text = (f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}** ({seeds}): {values}. "
+                f"The paper's ranking (low to high: {' < '.join(paper_part.loc[m, 'label'] for m in order)}) {ranking}.")
+        g = gains(runs[runs["profile"] == profile], ["focusnet"], metric=metric, table=table)
+        g = g[(g["data set"] == dataset) & (g["model"] == model)]
+        if len(g):
+            r = g.iloc[0]
+            text += (f" FocusNet's gain over its own baseline, paired by seed: {r['paired gain']}, "
+                     f"{r['seeds gaining']} seeds gaining; the paper's gain: {r['paper gain']:+.2f}.")
+        if len(both) < len(order) or len(order) < len(paper_part):
+            missing = [paper_part.loc[m, "label"] for m in paper_part.index if m not in both.index]
+            if missing:
+                text += f" Not run yet: {', '.join(missing)}."
+        lines.append(text)
+    return "\n".join(lines) or "- No full-protocol runs yet."
 
 
 def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:

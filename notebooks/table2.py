@@ -36,6 +36,7 @@ data_root = None
 results_dir = None
 device = None
 methods = None
+variants = None  # post-hoc FocusNet loss variants: a list, or {data set: list}; None: the profile's
 model = None
 
 # %%
@@ -78,6 +79,13 @@ print(seeds.round(2).to_string() if len(seeds) else "no full-protocol runs yet")
 # %%
 report.paired_gains(runs[runs["profile"] == "paper"])
 
+# %% [markdown]
+# Runs that did not train (a non-finite loss, or a final accuracy near chance) are listed here
+# with their curves above; an empty table means every finished run trained.
+
+# %%
+report.health(runs)
+
 # %%
 curve = report.curves(runs)
 report.best_on_test(curve)
@@ -86,9 +94,24 @@ report.best_on_test(curve)
 fig = report.plot_curves(curve)
 
 # %% [markdown]
+# ## Post-hoc variants of FocusNet's loss
+#
+# Where FocusNet did not beat its own baseline, we ran, on the same baselines and seeds, the
+# loss as the official code computes it (see *Paper vs official code*):
+# `focusnet[d_attached]` lets the gradient flow through the re-weighting term d (the paper's
+# Eq. 13 treats it as fixed); `focusnet[official_labels]` uses the code's warm-label rule
+# (softmax(z/2) > 1/N) and label smoothing 0.1. These were **chosen after seeing test
+# accuracy** and are not the paper's reading; the table above never includes them.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+variant_gains = report.gains(runs, ["focusnet", *report.FOCUSNET_VARIANTS])
+print(variant_gains.to_string(index=False, na_rep="—") if len(variant_gains) else "no variant runs")
+
+# %% [markdown]
 # ## How ours compares
 
 # %%
 from IPython.display import Markdown
 
-Markdown(report.describe(table))
+Markdown(report.describe(table) + "\n" + report.describe_ordering(runs))

@@ -11,7 +11,7 @@ from focuslib import experiments, report
 
 
 def test_table2_paper_plan_matches_the_protocol():
-    cells = experiments.plan("table2", {"profile": "paper", "dataset": "mnist"})
+    cells = experiments.plan("table2", {"profile": "paper", "dataset": "mnist", "variants": []})
     assert {c.row for c in cells} == {"ce", "dropmax", "focusnet"} and len(cells) == 3 * 5
     fn = next(c for c in cells if c.row == "focusnet" and c.seed == 3)
     cfg = fn.config
@@ -20,6 +20,22 @@ def test_table2_paper_plan_matches_the_protocol():
     # FocusNet's baseline is the ce run of the same seed: the very config of that cell.
     ce = next(c for c in cells if c.row == "ce" and c.seed == 3)
     assert cfg.teacher == ce.config
+
+
+def test_post_hoc_variants_run_on_the_same_baselines():
+    cells = experiments.plan("table2", {"profile": "paper", "dataset": ["mnist", "cifar10"], "seeds": [0, 1]})
+    variants = [c for c in cells if c.row in experiments.FOCUSNET_VARIANTS]
+    # params/paper.yaml asks for the variants on MNIST only
+    assert {(c.row, c.dataset, c.seed) for c in variants} == {
+        (v, "mnist", s) for v in experiments.FOCUSNET_VARIANTS for s in (0, 1)}
+    ce = {c.seed: c.config for c in cells if c.row == "ce" and c.dataset == "mnist"}
+    for c in variants:
+        assert c.config.method == "focusnet" and c.config.teacher == ce[c.seed]
+    kw = {c.row: c.config.method_kwargs for c in variants}
+    assert kw["focusnet[d_attached]"] == {"detach_d": False}
+    assert kw["focusnet[official_labels]"] == {"warm_rule": "official", "label_smoothing": 0.1}
+    with pytest.raises(ValueError, match=r"unknown FocusNet variant\(s\) \['focusnet\[x\]'\]; known: focusnet\[d_attached\]"):
+        experiments.plan("table2", {"profile": "paper", "dataset": "mnist", "variants": ["focusnet[x]"]})
 
 
 def test_90_epoch_schedule_and_short_runs_keep_proportions():
@@ -121,3 +137,50 @@ def test_a_missing_data_set_stops_with_its_preparation_message(tmp_path):
 
     with pytest.raises(DatasetNotFoundError, match=r"cub200(.|\n)*How to get it(.|\n)*CUB_200_2011"):
         experiments.require_data(["digits", "cub200"], data_root=str(tmp_path))
+
+
+def test_variants_are_kept_out_of_the_paper_table_and_compared_by_paired_gain():
+    runs = _runs({("ce", 0): 50.0, ("ce", 1): 52.0, ("focusnet", 0): 51.0, ("focusnet", 1): 51.0,
+                  ("focusnet[d_attached]", 0): 53.0, ("focusnet[d_attached]", 1): 51.5})
+    assert "focusnet[d_attached]" not in set(report.compare(2, runs)["method"])
+    g = report.gains(runs, ["focusnet", "focusnet[d_attached]"]).set_index("method")
+    # gains per seed: focusnet +1, -1; variant +3, -0.5 (mean 1.25, std sqrt(2 * 1.75^2) = 2.47)
+    assert g.loc["focusnet", "paired gain"] == "0.00 ± 1.41 (n=2)" and g.loc["focusnet", "seeds gaining"] == "1/2"
+    assert g.loc["focusnet[d_attached]", "paired gain"] == "1.25 ± 2.47 (n=2)"
+    # both compared with the paper's FocusNet on CUB-200 (Table 2: 63.43, baseline 50.29)
+    assert (g["paper"] == 63.43).all() and (g["paper gain"] == 13.14).all()
+
+
+def test_ordering_statement_says_when_the_papers_ranking_fails():
+    runs = _runs({("ce", 0): 99.2, ("ce", 1): 99.0, ("focusnet", 0): 99.0, ("focusnet", 1): 98.9}, dataset="mnist")
+    runs["model"] = "lenet5"
+    text = report.describe_ordering(runs)
+    assert "does not hold (ours, low to high: FocusNet (Ours) < Baseline)" in text
+    assert "-0.15 ± 0.07 (n=2), 0/2 seeds gaining; the paper's gain: +0.25" in text
+    assert "Not run yet: DropMax" in text
+    runs.loc[runs["row"] == "focusnet", "test_top1"] += 1.0
+    assert "(low to high: Baseline < FocusNet (Ours)) holds." in report.describe_ordering(runs)
+
+
+def test_health_flags_diverged_and_chance_runs(tmp_path):
+    import json
+
+    def run(name, losses, accs):
+        d = tmp_path / name
+        d.mkdir()
+        d.joinpath("metrics.jsonl").write_text("".join(
+            json.dumps({"epoch": i + 1, "train_loss": l, "test_top1": a}) + "\n" for i, (l, a) in enumerate(zip(losses, accs))))
+        return str(d)
+
+    nan = float("nan")
+    runs = pd.DataFrame([
+        {"row": "ce", "dataset": "mnist", "model": "lenet5", "seed": 0, "profile": "paper", "test_top1": 99.0,
+         "run_dir": run("ok", [0.3, 0.1], [97.0, 99.0])},
+        {"row": "ce", "dataset": "mnist", "model": "lenet5", "seed": 1, "profile": "paper", "test_top1": 9.8,
+         "run_dir": run("nan", [0.3, nan], [97.0, 9.8])},
+        {"row": "focusnet", "dataset": "mnist", "model": "lenet5", "seed": 0, "profile": "paper", "test_top1": 11.35,
+         "run_dir": run("chance", [2.3, 2.3], [11.35, 11.35])},
+    ])
+    bad = report.health(runs).set_index(["row", "seed"])["problem"]
+    assert bad.to_dict() == {("ce", 1): "diverged (non-finite loss from epoch 2)",
+                             ("focusnet", 0): "at chance (final 11.35%, chance 10.00%)"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -174,6 +175,22 @@ def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1"
             out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
                         "problem": f"at chance (final {final:.2f}%, chance {chance:.2f}%)", "final": final})
     return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
+
+
+def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """Per run of ``profile`` with a ``diagnostics.json`` (:mod:`focuslib.diagnostics`): its final
+    accuracy and, per ReLU layer, the units dead on the whole training set as "dead/units"."""
+    from .diagnostics import DIAGNOSTICS  # noqa: PLC0415
+
+    rows = []
+    for r in runs[runs["profile"] == profile].itertuples():
+        path = Path(r.run_dir) / DIAGNOSTICS
+        if path.exists():
+            counts = json.loads(path.read_text())["dead_units"]
+            rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed,
+                         "final test top-1": r.test_top1,
+                         **{f"dead after {c['after']}": f"{c['dead']}/{c['units']}" for c in counts.values()}})
+    return pd.DataFrame(rows)
 
 
 def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper",

@@ -86,6 +86,15 @@ report.paired_gains(runs[runs["profile"] == "paper"])
 # %%
 report.health(runs)
 
+# %% [markdown]
+# Units that never activate on the training set ("dead" ReLUs: a channel of a convolution or a
+# neuron of a linear layer; `python -m focuslib.diagnostics`, computed from each run's final
+# weights). A network that lost many units early trains with less capacity: compare a seed's
+# dead units with its final accuracy.
+
+# %%
+report.dead_units(runs)
+
 # %%
 curve = report.curves(runs)
 report.best_on_test(curve)

@@ -1,0 +1,66 @@
+"""Dead-unit diagnostics of finished runs (issue 10: why some LeNet-5 seeds end lower)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from focuslib import report
+from focuslib.config import RunConfig
+from focuslib.diagnostics import DIAGNOSTICS, dead_units, diagnose, main
+from focuslib.train import Runtime, run
+
+
+def test_a_unit_negative_on_every_input_is_dead():
+    net = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 2), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))
+        net[0].bias.copy_(torch.tensor([0.0, 0.0, -1.0]))  # unit 2 outputs relu(-1) = 0 always
+        net[2].weight.fill_(1.0)
+        net[2].bias.copy_(torch.tensor([0.0, -100.0]))  # output 1 is dead on these inputs
+    x = torch.tensor([[1.0, -1.0], [-1.0, 2.0]])  # unit 0 fires on the first, unit 1 on the second
+    counts = dead_units(net, [x[:1], x[1:]])  # over both batches: only unit 2 never fired
+    assert counts == {"1": {"dead": 1, "units": 3, "after": "Linear 2→3"},
+                      "3": {"dead": 1, "units": 2, "after": "Linear 3→2"}}
+    assert net.training  # the mode is restored
+    assert dead_units(net, [x[:1]])["1"]["dead"] == 2  # on the first input alone unit 1 is silent too
+
+
+def test_conv_units_are_channels_over_all_positions():
+    net = nn.Sequential(nn.Conv2d(1, 2, 1), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([1.0, -1.0]).view(2, 1, 1, 1))
+        net[0].bias.zero_()
+    x = torch.zeros(1, 1, 3, 3)
+    x[0, 0, 2, 2] = 1.0  # one positive pixel keeps channel 0 alive; channel 1 never fires
+    assert dead_units(net, [x])["1"] == {"dead": 1, "units": 2, "after": "Conv2d 1→2"}
+
+
+def test_a_model_without_relu_is_a_clear_error():
+    with pytest.raises(ValueError, match="Linear has no nn.ReLU"):
+        dead_units(nn.Linear(2, 2), [torch.zeros(1, 2)])
+
+
+def test_diagnose_writes_beside_the_run_and_the_report_reads_it(tmp_path, one_thread):
+    cfg = RunConfig(dataset="digits", model="lenet5", epochs=1, milestones=(), batch_size=64, train_limit=128,
+                    test_limit=64, profile="custom")
+    result = run(cfg, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True))
+    main([str(result.run_dir)])
+    counts = json.loads((result.run_dir / DIAGNOSTICS).read_text())["dead_units"]
+    assert [c["units"] for c in counts.values()] == [6, 16, 120, 84]  # LeNet-5's four ReLU layers
+    assert all(0 <= c["dead"] <= c["units"] for c in counts.values())
+    assert diagnose(result.run_dir)["dead_units"] == counts  # same weights, same data: same counts
+    runs = pd.DataFrame([{"row": "ce", "dataset": "digits", "model": "lenet5", "seed": 0, "profile": "custom",
+                          "test_top1": result.final["test_top1"], "run_dir": str(result.run_dir)}])
+    table = report.dead_units(runs, profile="custom").iloc[0]
+    assert table["dead after Conv2d 6→16"] == f"{counts['features.4']['dead']}/16"
+
+
+def test_a_run_without_weights_says_how_to_recreate_them(tmp_path):
+    (tmp_path / "config.yaml").write_text("config: {}\n")
+    with pytest.raises(FileNotFoundError, match=r"final.json is missing(.|\n)*python -m focuslib.train"):
+        diagnose(tmp_path)

@@ -193,38 +193,47 @@ def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper",
+def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",
                       metric: str = "test_top1") -> str:
-    """A plain statement per full-protocol (data set, model): our means in the paper's order,
-    whether the paper's ranking of the methods holds, and FocusNet's paired gain beside the
-    paper's gain."""
+    """A plain statement per full-protocol (data set, model): our means beside the paper's,
+    whether the paper's ranking of the rows holds, and ``gain_of``'s paired gain over its own
+    baseline beside the paper's gain. A data set the paper's table lacks gets our ranking only."""
     ref = paper_rows(table, metric.replace("test_", ""))
+    labels = ref.drop_duplicates("method").set_index("method")["label"]
+    label = lambda m: labels.get(m, m)  # noqa: E731
     ours = summarise(runs[(runs["profile"] == profile) & ~runs["row"].isin(FOCUSNET_VARIANTS)], metric)
     lines = []
     for (dataset, model), part in ours.groupby(["dataset", "model"], sort=False):
+        part = part.set_index("row")
         paper_part = ref[(ref["dataset"] == dataset) & (ref["model"] == model)].set_index("method")
-        both = part[part["row"].isin(paper_part.index)].set_index("row")
-        if both.empty:
-            continue
-        order = [m for m in paper_part["value"].sort_values().index if m in both.index]
-        ours_order = list(both["mean"].sort_values().index)
-        seeds = ", ".join(f"{paper_part.loc[m, 'label']} n={int(both.loc[m, 'n'])}" for m in order)
-        values = "; ".join(f"{paper_part.loc[m, 'label']} {both.loc[m, 'mean']:.2f} (paper {paper_part.loc[m, 'value']:.2f})"
-                           for m in order)
-        ranking = ("holds" if ours_order == order else
-                   f"does not hold (ours, low to high: {' < '.join(paper_part.loc[m, 'label'] for m in ours_order)})")
-        text = (f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}** ({seeds}): {values}. "
-                f"The paper's ranking (low to high: {' < '.join(paper_part.loc[m, 'label'] for m in order)}) {ranking}.")
-        g = gains(runs[runs["profile"] == profile], ["focusnet"], metric=metric, table=table)
+        head = f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**"
+        ours_order = list(part["mean"].sort_values().index)
+        if paper_part.empty:
+            ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})" for m in ours_order)
+            text = f"{head}: the paper's table has no numbers here (our addition). Ours, low to high: {ranking}."
+        else:
+            order = [m for m in paper_part["value"].sort_values().index if m in part.index]
+            if not order:
+                continue
+            values = "; ".join(f"{label(m)} {part.loc[m, 'mean']:.2f}, n={int(part.loc[m, 'n'])} "
+                               f"(paper {paper_part.loc[m, 'value']:.2f})" for m in order)
+            ours_order = [m for m in ours_order if m in order]
+            holds = ("holds" if ours_order == order else
+                     f"does not hold (ours, low to high: {' < '.join(label(m) for m in ours_order)})")
+            text = (f"{head}: {values}. The paper's ranking "
+                    f"(low to high: {' < '.join(label(m) for m in order)}) {holds}.")
+            missing = [label(m) for m in paper_part.index if m not in part.index]
+            if missing:
+                text += f" Not run yet: {', '.join(missing)}."
+        if part["n"].nunique() > 1:
+            text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
+        g = gains(runs[runs["profile"] == profile], [gain_of], metric=metric, table=table)
         g = g[(g["data set"] == dataset) & (g["model"] == model)]
         if len(g):
             r = g.iloc[0]
-            text += (f" FocusNet's gain over its own baseline, paired by seed: {r['paired gain']}, "
-                     f"{r['seeds gaining']} seeds gaining; the paper's gain: {r['paper gain']:+.2f}.")
-        if len(both) < len(order) or len(order) < len(paper_part):
-            missing = [paper_part.loc[m, "label"] for m in paper_part.index if m not in both.index]
-            if missing:
-                text += f" Not run yet: {', '.join(missing)}."
+            paper_gain = "" if pd.isna(r["paper gain"]) else f"; the paper's gain: {r['paper gain']:+.2f}"
+            text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed: {r['paired gain']}, "
+                     f"{r['seeds gaining']} seeds gaining{paper_gain}.")
         lines.append(text)
     return "\n".join(lines) or "- No full-protocol runs yet."
 

@@ -184,3 +184,13 @@ def test_health_flags_diverged_and_chance_runs(tmp_path):
     bad = report.health(runs).set_index(["row", "seed"])["problem"]
     assert bad.to_dict() == {("ce", 1): "diverged (non-finite loss from epoch 2)",
                              ("focusnet", 0): "at chance (final 11.35%, chance 10.00%)"}
+
+
+def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
+    runs = _runs({("ce", 0): 99.0, ("lcls", 0): 99.2, ("lcls+ratt+rent", 0): 98.9}, dataset="mnist")
+    runs["model"] = "lenet5"
+    text = report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent")
+    assert "the paper's table has no numbers here (our addition)" in text
+    assert "Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)" in text
+    assert "FocusNet (Ours)'s gain over its own baseline, paired by seed: -0.10 (n=1), 0/1 seeds gaining." in text
+    assert "paper's gain" not in text

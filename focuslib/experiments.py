@@ -16,7 +16,7 @@ import yaml
 
 from . import datasets
 from .config import RunConfig, paper_schedule
-from .store import ResultsStore
+from .store import ResultsStore, RunLockedError
 from .train import Runtime, resolve, run
 
 PARAMS = Path(__file__).resolve().parent.parent / "params"
@@ -268,7 +268,10 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m focuslib.experiments table2 --dataset mnist --seeds 0 1``: train (or fetch)
-    the runs of one artefact outside a notebook, seed by seed, e.g. in the background."""
+    the runs of one artefact outside a notebook, seed by seed, e.g. in the background.
+
+    A run another process is training (its store lock is held) is skipped with a message, so
+    several such jobs can share one list of runs."""
     import argparse  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
@@ -292,9 +295,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = [c for c in cells if c.row in a.rows]
         cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
     require_data({c.dataset for c in cells}, a.data_root)
+    skipped = []
     for cell in cells:
-        frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False)
+        try:
+            frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False)
+        except RunLockedError as err:  # another job trains this run (or its baseline): leave it to that job
+            print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
+            skipped.append(cell.config.label())
+            continue
         print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False), file=sys.stderr, flush=True)
+    if skipped:
+        print(f"{len(skipped)} run(s) left to the process training them: {', '.join(skipped)}", file=sys.stderr)
     return 0
 
 

@@ -5,14 +5,17 @@ Layout: ``<root>/<profile>/<label>-<key>/`` holding ``config.yaml`` (the full
 per epoch), ``final.json`` (written last: a run is finished iff it exists),
 ``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
 frozen baseline/teacher). Checkpoints and weights are never committed; the small text
-artifacts of the ``paper`` profile are.
+artifacts of the ``paper`` profile are. While a process trains a run, ``train.lock`` names it,
+so a second process (another terminal, a second background job) never writes the same folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,10 +25,29 @@ import yaml
 from .config import RunConfig
 
 CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS = "config.yaml", "metrics.jsonl", "final.json", "checkpoint.pt", "model.pt"
+LOCK = "train.lock"
 
 
 class StoreConflictError(RuntimeError):
     """A run folder holds a configuration other than the one asked for."""
+
+
+class RunLockedError(RuntimeError):
+    """Another live process is training this run."""
+
+
+def _holder_is_gone(holder: str) -> bool:
+    """True when the lock's ``host pid`` names a process of this host that no longer exists."""
+    host, _, pid = holder.partition(" ")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False
 
 
 def default_root() -> Path:
@@ -100,6 +122,34 @@ class ResultsStore:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
     # -- writing -----------------------------------------------------------------------
+    @contextmanager
+    def lock(self, cfg: RunConfig) -> Iterator[Path]:
+        """Hold ``train.lock`` of the run while training it; a lock left by a process of this host
+        that has died is taken over, any other raises :class:`RunLockedError`."""
+        path = self.run_dir(cfg) / LOCK
+        path.parent.mkdir(parents=True, exist_ok=True)
+        me = f"{socket.gethostname()} {os.getpid()}"
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                holder = path.read_text().strip() if path.exists() else ""
+                if _holder_is_gone(holder):
+                    path.unlink(missing_ok=True)
+                    continue
+                raise RunLockedError(
+                    f"{cfg.label()} is being trained by another process ({holder or 'unknown'}; lock {path}). "
+                    f"Wait for it to finish; if that process is gone, delete {path} and run again.") from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me)
+            break
+        else:
+            raise RunLockedError(f"could not take {path}: another process keeps taking it; run again.")
+        try:
+            yield path
+        finally:
+            path.unlink(missing_ok=True)
+
     def start(self, cfg: RunConfig, runtime: dict[str, Any]) -> Path:
         """Create the run folder and write ``config.yaml`` (config + runtime facts)."""
         self.check_config(cfg)

@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, ContextManager, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -189,7 +189,8 @@ def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: t
     weights = result.run_dir / WEIGHTS
     if not weights.exists():  # e.g. a committed result without its weights: retrain, deterministically
         _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
-        result = _train(cfg, store, runtime, device)
+        with _lock(store, cfg):
+            result = _train(cfg, store, runtime, device)
     state = load_torch(weights)
     spec = datasets.get_spec(cfg.dataset)
     model, method = build(cfg, state["num_classes"], spec.in_channels, device)
@@ -225,7 +226,16 @@ def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore |
     if final is not None:
         return RunResult(cfg, store.run_dir(cfg), final, trained=False)
     device = select_device(runtime.device)
-    return _train(cfg, store, runtime, device)
+    with _lock(store, cfg):
+        final = store.final(cfg)  # another process may have finished it meanwhile
+        if final is not None:
+            return RunResult(cfg, store.run_dir(cfg), final, trained=False)
+        return _train(cfg, store, runtime, device)
+
+
+def _lock(store: ResultsStore, cfg: RunConfig) -> ContextManager[Any]:
+    """The run's store lock, held by rank 0 only (DDP ranks share one run folder)."""
+    return store.lock(cfg) if _dist_info()[0] == 0 else contextlib.nullcontext()
 
 
 def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> RunResult:

@@ -145,3 +145,47 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
     strip = lambda d: [{k: v for k, v in json.loads(x).items() if not k.endswith("seconds")} for x in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
     assert strip(ref_dir) == strip(killed_dir)
+
+
+def test_a_run_locked_by_a_live_process_is_refused_and_left_untouched(results_dir, one_thread):
+    from focuslib.store import LOCK, RunLockedError
+
+    store = ResultsStore(results_dir)
+    cfg = tiny(epochs=1, milestones=())
+    with store.lock(cfg) as lock:
+        assert lock.read_text().endswith(f" {os.getpid()}")
+        with pytest.raises(RunLockedError, match=r"being trained by another process(.|\n)*delete .*train.lock"):
+            run(cfg, runtime=quiet(results_dir), store=store)
+        assert sorted(p.name for p in store.run_dir(cfg).iterdir()) == [LOCK]  # nothing written
+    assert not lock.exists()  # released
+    result = run(cfg, runtime=quiet(results_dir), store=store)
+    assert result.final is not None and not (result.run_dir / LOCK).exists()
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(results_dir, one_thread):
+    import socket
+
+    from focuslib.store import LOCK
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = ResultsStore(results_dir)
+    cfg = tiny(epochs=1, milestones=())
+    store.run_dir(cfg).mkdir(parents=True)
+    (store.run_dir(cfg) / LOCK).write_text(f"{socket.gethostname()} {dead.pid}")
+    assert run(cfg, runtime=quiet(results_dir), store=store).final is not None
+
+
+def test_the_experiments_job_skips_a_run_another_job_trains(results_dir, capsys, one_thread):
+    from focuslib import experiments
+
+    cells = experiments.plan("table2", {"profile": "smoke", "seeds": [0], "variants": []})
+    ce = next(c for c in cells if c.row == "ce").config
+    store = ResultsStore(results_dir)
+    with store.lock(ce):
+        experiments.main(["table2", "--profile", "smoke", "--seeds", "0", "--rows", "ce", "focusnet",
+                          "--results-dir", str(results_dir), "--device", "cpu"])
+    err = capsys.readouterr().err
+    # the baseline is locked, and FocusNet needs it: both are left to the other job
+    assert err.count("skipped digits-lenet5-") == 2 and "2 run(s) left to the process training them" in err
+    assert not store.is_finished(ce)

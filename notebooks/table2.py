@@ -90,10 +90,9 @@ report.health(runs)
 # Units that never activate on the training set ("dead" ReLUs: a channel of a convolution or a
 # neuron of a linear layer; `python -m focuslib.diagnostics`, computed from each run's final
 # weights). A network that lost many units early trains with less capacity: compare a seed's
-# dead units with its final accuracy. Under the paper's recipe (lr 0.1, momentum 0.9) our
-# LeNet-5 baselines lose several of the 16 channels of the second convolution; a user who wants a
-# steadier LeNet-5 could lower its learning rate or warm it up, choices we have **not** run,
-# because the reproduction keeps the paper's recipe.
+# dead units with its final accuracy. Where the table shows many dead units under the paper's
+# recipe (lr 0.1, momentum 0.9), a user who wants a steadier LeNet-5 could lower its learning
+# rate or warm it up: choices we have **not** run, because the reproduction keeps the paper's recipe.
 
 # %%
 report.dead_units(runs)

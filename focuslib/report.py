@@ -109,6 +109,39 @@ def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame
     return out.rename(columns={"best": "best on test (not a result)", "best_epoch": "best epoch"}).reset_index()
 
 
+def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "ce",
+               metric: str = "test_top1") -> pd.DataFrame:
+    """Per (data set, model, seed, epoch): ``method``'s accuracy minus its own baseline's at the
+    same epoch, for the seeds where both ran; shows *when* in training a gain appears or fades."""
+    keys = ["dataset", "model", "seed", "epoch"]
+    if curve.empty:
+        return pd.DataFrame(columns=[*keys, "gain"])
+    both = curve[curve["row"].isin([method, baseline])].pivot_table(index=keys, columns="row", values=metric)
+    if method not in both or baseline not in both:
+        return pd.DataFrame(columns=[*keys, "gain"])
+    return (both[method] - both[baseline]).dropna().rename("gain").reset_index()
+
+
+def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
+    """The per-epoch paired gain: each seed faint, the mean over seeds bold, zero dashed."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    if gains.empty:
+        return None
+    panels = list(gains.groupby(["dataset", "model"], sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.4), squeeze=False)
+    for ax, ((dataset, model), part) in zip(axes[0], panels):
+        sns.lineplot(data=part, x="epoch", y="gain", units="seed", estimator=None, lw=0.6, alpha=0.4, ax=ax,
+                     color="tab:gray")
+        sns.lineplot(data=part, x="epoch", y="gain", errorbar=None, lw=1.8, color="tab:red", ax=ax,
+                     label=f"mean over {part['seed'].nunique()} seeds")
+        ax.axhline(0, ls="--", color="black", lw=0.8)
+        ax.set(title=f"{dataset} ({model}): {method} − baseline, same seed", ylabel="test top-1 gain (points)")
+    fig.tight_layout()
+    return fig
+
+
 def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
     """The paper's table as printed: rows × data-set columns (models as a column level where
     a table has several), the values typed in :mod:`focuslib.paper`."""

@@ -194,3 +194,12 @@ def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
     assert "Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)" in text
     assert "FocusNet (Ours)'s gain over its own baseline, paired by seed: -0.10 (n=1), 0/1 seeds gaining." in text
     assert "paper's gain" not in text
+
+
+def test_gain_curve_pairs_seed_and_epoch():
+    curve = pd.DataFrame({"row": ["ce", "ce", "focusnet", "focusnet", "ce"], "dataset": "mnist", "model": "lenet5",
+                          "seed": [0, 0, 0, 0, 1], "epoch": [1, 2, 1, 2, 1],
+                          "test_top1": [97.0, 98.0, 98.5, 97.5, 96.0]})
+    g = report.gain_curve(curve)
+    assert g[["seed", "epoch", "gain"]].values.tolist() == [[0, 1, 1.5], [0, 2, -0.5]]  # seed 1 has no FocusNet run
+    assert report.gain_curve(curve[curve["row"] == "ce"]).empty

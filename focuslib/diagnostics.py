@@ -96,8 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m focuslib.diagnostics", description=main.__doc__)
     p.add_argument("run_dirs", nargs="+", help="finished run folders of the results store")
     p.add_argument("--data-root", default=None)
+    p.add_argument("--missing", action="store_true",
+                   help="only the finished runs among RUN_DIR that have weights and no diagnostics yet")
     a = p.parse_args(argv)
-    for run_dir in a.run_dirs:
+    run_dirs = [Path(d) for d in a.run_dirs]
+    if a.missing:
+        run_dirs = [d for d in run_dirs if (d / FINAL).exists() and (d / WEIGHTS).exists() and not (d / DIAGNOSTICS).exists()]
+    for run_dir in run_dirs:
         counts = diagnose(run_dir, a.data_root)["dead_units"]
         print(run_dir, ", ".join(f"{k}: {v['dead']}/{v['units']} dead" for k, v in counts.items()))
     return 0

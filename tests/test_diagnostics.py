@@ -58,6 +58,9 @@ def test_diagnose_writes_beside_the_run_and_the_report_reads_it(tmp_path, one_th
                           "test_top1": result.final["test_top1"], "run_dir": str(result.run_dir)}])
     table = report.dead_units(runs, profile="custom").iloc[0]
     assert table["dead after Conv2d 6→16"] == f"{counts['features.4']['dead']}/16"
+    (result.run_dir / DIAGNOSTICS).write_text("{}")
+    main([str(result.run_dir), str(tmp_path), "--missing"])  # both skipped: done already / not a run
+    assert (result.run_dir / DIAGNOSTICS).read_text() == "{}"
 
 
 def test_a_run_without_weights_says_how_to_recreate_them(tmp_path):

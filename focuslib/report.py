@@ -91,6 +91,8 @@ def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
     from .store import ResultsStore  # noqa: PLC0415
 
+    if "run_dir" not in runs:  # runs not read from a store (e.g. built by hand) have no curves
+        return pd.DataFrame()
     frames = [ResultsStore.read_metrics(Path(r.run_dir)) for r in runs[runs["profile"] == profile].itertuples()]
     rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, **m}
             for r, ms in zip(runs[runs["profile"] == profile].itertuples(), frames) for m in ms]
@@ -185,7 +187,8 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                 "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
                 "paper": p_m, "paper gain": round(p_m - p_b, 2),
             })
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["method", "data set", "model", "profile", "ours", "baseline, same seeds",
+                                       "paired gain", "seeds gaining", "paper", "paper gain"])
 
 
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
@@ -235,6 +238,9 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
     labels = ref.drop_duplicates("method").set_index("method")["label"]
     label = lambda m: labels.get(m, m)  # noqa: E731
     ours = summarise(runs[(runs["profile"] == profile) & ~runs["row"].isin(FOCUSNET_VARIANTS)], metric)
+    failed = health(runs, profile, metric)
+    failed_seeds = lambda row, d, m: set(failed[(failed["row"] == row) & (failed["dataset"] == d)  # noqa: E731
+                                                & (failed["model"] == m)]["seed"])
     lines = []
     for (dataset, model), part in ours.groupby(["dataset", "model"], sort=False):
         part = part.set_index("row")
@@ -260,6 +266,12 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
                 text += f" Not run yet: {', '.join(missing)}."
         if part["n"].nunique() > 1:
             text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
+        for _, bad in failed[(failed["dataset"] == dataset) & (failed["model"] == model)].iterrows():
+            trained = runs[(runs["profile"] == profile) & (runs["row"] == bad["row"]) & (runs["dataset"] == dataset)
+                           & (runs["model"] == model) & ~runs["seed"].isin(failed_seeds(bad["row"], dataset, model))]
+            rest = f"{trained[metric].mean():.2f} (n={len(trained)})" if len(trained) else "none"
+            text += (f" {label(bad['row'])} seed {bad['seed']} did not train: {bad['problem']}; its mean above "
+                     f"includes it, over the seeds that trained it is {rest}.")
         g = gains(runs[runs["profile"] == profile], [gain_of], metric=metric, table=table)
         g = g[(g["data set"] == dataset) & (g["model"] == model)]
         if len(g):

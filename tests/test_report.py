@@ -203,3 +203,19 @@ def test_gain_curve_pairs_seed_and_epoch():
     g = report.gain_curve(curve)
     assert g[["seed", "epoch", "gain"]].values.tolist() == [[0, 1, 1.5], [0, 2, -0.5]]  # seed 1 has no FocusNet run
     assert report.gain_curve(curve[curve["row"] == "ce"]).empty
+
+
+def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mean(tmp_path):
+    import json
+
+    rows = []
+    for row, seed, final in [("ce", 0, 99.0), ("ce", 1, 98.0), ("dropmax", 0, 99.2), ("dropmax", 1, 11.35)]:
+        d = tmp_path / f"{row}{seed}"
+        d.mkdir()
+        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 0.1, "test_top1": final}) + "\n")
+        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
+                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
+    text = report.describe_ordering(pd.DataFrame(rows))
+    assert "DropMax [8] 55.27, n=2" in text  # (99.2 + 11.35) / 2: the failed seed stays in the mean
+    assert ("DropMax [8] seed 1 did not train: at chance (final 11.35%, chance 10.00%); its mean above includes it, "
+            "over the seeds that trained it is 99.20 (n=1).") in text

@@ -168,14 +168,14 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
           table: str | int = 2) -> pd.DataFrame:
     """Per method and (data set, model, profile): ours, the baseline on the same seeds, and the
     paired gain over the baseline of the same seed (mean ± std, seeds gaining), beside the
-    paper's number and gain (paper's method minus paper's baseline). A post-hoc variant (``focusnet[...]``) is compared with the
-    paper's FocusNet: the paper reports one FocusNet."""
+    paper's number and gain (paper's method minus paper's baseline). A post-hoc variant
+    (``focusnet[...]``) is compared with the paper's FocusNet: the paper reports one FocusNet."""
     ref = paper_rows(table, metric.replace("test_", "")).set_index(["method", "dataset", "model"])["value"]
     rows = []
     for method in methods:
+        paper_row = PAPER_ROW.get(method.split("[")[0], method.split("[")[0])
         paired = paired_gains(runs, method, baseline, metric)
         for (dataset, model, profile), part in paired.groupby(["dataset", "model", "profile"], sort=False):
-            paper_row = method.split("[")[0]
             p_m, p_b = ref.get((paper_row, dataset, model), np.nan), ref.get((baseline, dataset, model), np.nan)
             n = len(part)
             rows.append({
@@ -237,10 +237,10 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
     ref = paper_rows(table, metric.replace("test_", ""))
     labels = ref.drop_duplicates("method").set_index("method")["label"]
     label = lambda m: labels.get(m, m)  # noqa: E731
-    ours = summarise(runs[(runs["profile"] == profile) & ~runs["row"].isin(FOCUSNET_VARIANTS)], metric)
+    mine = runs[runs["profile"] == profile]
+    ours = summarise(mine[~mine["row"].isin(FOCUSNET_VARIANTS)], metric)
     failed = health(runs, profile, metric)
-    failed_seeds = lambda row, d, m: set(failed[(failed["row"] == row) & (failed["dataset"] == d)  # noqa: E731
-                                                & (failed["model"] == m)]["seed"])
+    paired = gains(mine, [gain_of], metric=metric, table=table)
     lines = []
     for (dataset, model), part in ours.groupby(["dataset", "model"], sort=False):
         part = part.set_index("row")
@@ -266,14 +266,15 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
                 text += f" Not run yet: {', '.join(missing)}."
         if part["n"].nunique() > 1:
             text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
-        for _, bad in failed[(failed["dataset"] == dataset) & (failed["model"] == model)].iterrows():
-            trained = runs[(runs["profile"] == profile) & (runs["row"] == bad["row"]) & (runs["dataset"] == dataset)
-                           & (runs["model"] == model) & ~runs["seed"].isin(failed_seeds(bad["row"], dataset, model))]
+        here_failed = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
+        for _, bad in here_failed.iterrows():
+            bad_seeds = here_failed.loc[here_failed["row"] == bad["row"], "seed"]
+            trained = mine[(mine["row"] == bad["row"]) & (mine["dataset"] == dataset) & (mine["model"] == model)
+                           & ~mine["seed"].isin(bad_seeds)]
             rest = f"{trained[metric].mean():.2f} (n={len(trained)})" if len(trained) else "none"
             text += (f" {label(bad['row'])} seed {bad['seed']} did not train: {bad['problem']}; its mean above "
                      f"includes it, over the seeds that trained it is {rest}.")
-        g = gains(runs[runs["profile"] == profile], [gain_of], metric=metric, table=table)
-        g = g[(g["data set"] == dataset) & (g["model"] == model)]
+        g = paired[(paired["data set"] == dataset) & (paired["model"] == model)]
         if len(g):
             r = g.iloc[0]
             paper_gain = "" if pd.isna(r["paper gain"]) else f"; the paper's gain: {r['paper gain']:+.2f}"

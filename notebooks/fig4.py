@@ -53,6 +53,13 @@ points = report.fig4_frame(runs)
 print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n"]].round(2).to_string(index=False))
 
 # %% [markdown]
+# Runs that did not train (a non-finite loss, or a final accuracy near chance; a baseline
+# stopped after one epoch may well be near chance, which is the point of the figure):
+
+# %%
+report.health(runs)
+
+# %% [markdown]
 # The paper's only numbers for this figure are the accuracies of its least-trained baselines
 # (from the text of Sec. 4.4; the plotted points are not given as numbers):
 
@@ -60,3 +67,11 @@ print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n"]].r
 from focuslib import paper
 
 paper.table("fig4")[["row", "dataset", "value", "note"]]
+
+# %% [markdown]
+# ## How ours compares
+
+# %%
+from IPython.display import Markdown
+
+Markdown(report.describe_fig4(runs))

@@ -219,3 +219,25 @@ def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mea
     assert "DropMax [8] 55.27, n=2" in text  # (99.2 + 11.35) / 2: the failed seed stays in the mean
     assert ("DropMax [8] seed 1 did not train: at chance (final 11.35%, chance 10.00%); its mean above includes it, "
             "over the seeds that trained it is 99.20 (n=1).") in text
+
+
+def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
+    rows = [("ce", 0, None, 99.0), ("ce", 1, None, 98.0)]
+    # FocusNet's accuracy rises with its stopped baseline's; only the 1-epoch stop falls short.
+    for stop, teacher, on_it in [(1, 11.0, 98.4), (10, 97.0, 98.6), (20, 98.0, 98.8), (30, 98.5, 98.9)]:
+        rows += [("teacher", s, stop, teacher) for s in (0, 1)]
+        rows += [("focusnet_on_teacher", 0, stop, on_it + 0.5), ("focusnet_on_teacher", 1, stop, on_it - 0.5)]
+    runs = pd.DataFrame([{"row": r, "dataset": "mnist", "model": "lenet5", "seed": s, "x": x, "profile": "paper",
+                          "epochs": 200, "test_top1": v} for r, s, x, v in rows])
+    text = report.describe_fig4(runs)
+    # seed 0: 98.9 - 99.0, seed 1: 97.9 - 98.0 -> mean gain -0.10, no seed gaining
+    assert ("fully trained baseline 98.50 (n=2): FocusNet on the baseline stopped after 1 epoch (which reaches "
+            "11.00%) reaches 98.40, -0.10 points against the fully trained baseline of the same seeds "
+            "(0/2 seeds gaining)") in text
+    assert "which does not hold here" in text
+    assert "beats the fully trained baseline at 3 of 4 stops (stopped after 10, 20, 30 epochs)" in text
+    assert "Spearman ρ = +1.00" in text and "from 98.40 to 98.90" in text
+    # a FocusNet run whose seed has no fully trained baseline is left out of the pairing
+    extra = runs[runs["row"] == "focusnet_on_teacher"].assign(seed=7, test_top1=10.0)
+    assert report.describe_fig4(pd.concat([runs, extra])) == text
+    assert report.describe_fig4(runs[runs["row"] != "focusnet_on_teacher"]) == "- No Fig. 4 runs yet."

@@ -44,6 +44,11 @@ FOCUSNET_VARIANTS = {
     "focusnet[official_labels]": {"warm_rule": "official", "label_smoothing": 0.1},
 }
 
+#: A stability probe (:func:`probe_config`): a few epochs at a constant learning rate, the
+#: paper's 0.1 and a tenth of it, for a run that did not train under the paper's recipe.
+PROBE_LRS = (0.1, 0.01)
+PROBE_EPOCHS = 3
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -96,6 +101,19 @@ def config(dataset: str, model: str, method: str, seed: int, s: Settings, **chan
 def poorly_trained(cfg: RunConfig, epochs: int) -> RunConfig:
     """A baseline stopped after ``epochs`` epochs without lr decay (Table 9, Fig. 4)."""
     return cfg.replace(method="ce", method_kwargs={}, teacher=None, epochs=epochs, milestones=())
+
+
+def probe_config(cfg: RunConfig, lr: float, epochs: int = PROBE_EPOCHS) -> RunConfig:
+    """A stability probe of ``cfg``: the same data, model, method, seed and baseline branch for
+    ``epochs`` epochs at the constant learning rate ``lr``, stored under the ``probe`` profile.
+    It tests whether a run that collapsed under the paper's recipe trains at a lower learning
+    rate: a remedy for users, never a result."""
+    return cfg.replace(lr=lr, epochs=epochs, milestones=(), profile="probe")
+
+
+def probe_cells(cells: Iterable[Cell], lrs: Sequence[float] = PROBE_LRS, epochs: int = PROBE_EPOCHS) -> list[Cell]:
+    """The stability probes of ``cells``, one per learning rate (its ``x``)."""
+    return [Cell(c.row, c.dataset, c.model, c.seed, probe_config(c.config, lr, epochs), x=lr) for c in cells for lr in lrs]
 
 
 def _model(dataset: str, model: str | None) -> str:
@@ -281,6 +299,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dataset", nargs="+", help="default: the profile's")
     p.add_argument("--seeds", nargs="+", type=int, help="default: the profile's")
     p.add_argument("--rows", nargs="+", help="only these rows (method keys), in this order per seed")
+    p.add_argument("--probe", action="store_true",
+                   help=f"instead of the runs, their stability probes: {PROBE_EPOCHS} epochs at each constant lr of "
+                        f"{', '.join(map(str, PROBE_LRS))} (for a run that did not train; never a result)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--results-dir", default=None)
     p.add_argument("--device", default="auto")
@@ -294,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.rows:
         cells = [c for c in cells if c.row in a.rows]
         cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
+    if a.probe:
+        cells = probe_cells(cells)
     require_data({c.dataset for c in cells}, a.data_root)
     skipped = []
     for cell in cells:

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from . import paper
 from .experiments import FOCUSNET_VARIANTS, plan, run_plan
@@ -213,20 +214,59 @@ def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1"
     return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
 
 
+def _dead_counts(run_dir: str | Path) -> dict[str, str]:
+    """``{"dead after <layer>": "dead/units"}`` from a run's ``diagnostics.json``; empty if it has none."""
+    from .diagnostics import DIAGNOSTICS  # noqa: PLC0415
+
+    path = Path(run_dir) / DIAGNOSTICS
+    if not path.exists():
+        return {}
+    counts = json.loads(path.read_text())["dead_units"]
+    return {f"dead after {c['after']}": f"{c['dead']}/{c['units']}" for c in counts.values()}
+
+
 def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     """Per run of ``profile`` with a ``diagnostics.json`` (:mod:`focuslib.diagnostics`): its final
     accuracy and, per ReLU layer, the units dead on the whole training set as "dead/units"."""
-    from .diagnostics import DIAGNOSTICS  # noqa: PLC0415
-
     rows = []
     for r in runs[runs["profile"] == profile].itertuples():
-        path = Path(r.run_dir) / DIAGNOSTICS
-        if path.exists():
-            counts = json.loads(path.read_text())["dead_units"]
+        counts = _dead_counts(r.run_dir)
+        if counts:
             rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed,
-                         "final test top-1": r.test_top1,
-                         **{f"dead after {c['after']}": f"{c['dead']}/{c['units']}" for c in counts.values()}})
+                         "final test top-1": r.test_top1, **counts})
     return pd.DataFrame(rows)
+
+
+def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
+                     metric: str = "test_top1") -> pd.DataFrame:
+    """For every run of ``profile`` that did not train (:func:`health`), its stability probes
+    (:func:`focuslib.experiments.probe_config`: a few epochs at the paper's and at a lower
+    constant learning rate) as far as the store holds them: the accuracy after each probe
+    epoch and the dead units at the end, or the command that runs a missing probe (``artefact``
+    names the plan the failed run belongs to).
+    They test a remedy a user could apply; they are never results."""
+    from .config import RunConfig  # noqa: PLC0415
+    from .experiments import PROBE_LRS, probe_config  # noqa: PLC0415
+    from .store import CONFIG, ResultsStore  # noqa: PLC0415
+
+    failed = health(runs, profile, metric)
+    where = runs.set_index(["row", "dataset", "model", "seed"])["run_dir"]
+    rows = []
+    for bad in failed.itertuples():
+        run_dir = Path(where.loc[(bad.row, bad.dataset, bad.model, bad.seed)])
+        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        store = ResultsStore(run_dir.parent.parent)
+        for lr in PROBE_LRS:
+            probe = probe_config(cfg, lr)
+            curve = [m[metric] for m in store.metrics(probe).to_dict("records")] if store.is_finished(probe) else []
+            rows.append({
+                "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "lr": lr,
+                f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
+                f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
+                f"--rows '{bad.row}' --seeds {bad.seed} --probe",
+                **_dead_counts(store.run_dir(probe)),
+            })
+    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", f"{metric} by epoch"])
 
 
 def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -241,3 +242,32 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     extra = runs[runs["row"] == "focusnet_on_teacher"].assign(seed=7, test_top1=10.0)
     assert report.describe_fig4(pd.concat([runs, extra])) == text
     assert report.describe_fig4(runs[runs["row"] != "focusnet_on_teacher"]) == "- No Fig. 4 runs yet."
+
+
+def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir, capsys, one_thread):
+    import json
+
+    from focuslib.store import ResultsStore
+
+    cells = experiments.plan("table2", {"profile": "smoke", "seeds": [0], "variants": [], "epochs": 1})
+    ce = next(c for c in cells if c.row == "ce")
+    runs = experiments.run_plan([ce], results_dir=str(results_dir), device="cpu")
+    metrics = results_dir / "smoke" / Path(runs["run_dir"][0]).name / "metrics.jsonl"
+    # make the finished run look as if it had stayed at chance (the health check reads its curve)
+    metrics.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
+    table = report.stability_probes(runs, profile="smoke")
+    assert table["lr"].tolist() == list(experiments.PROBE_LRS)
+    command = ("python -m focuslib.experiments table2 --profile smoke --dataset digits --rows 'ce' --seeds 0 --probe")
+    assert (table["test_top1 by epoch"] == f"not run: {command}").all()
+    experiments.main(["table2", "--profile", "smoke", "--seeds", "0", "--rows", "ce", "--probe",
+                      "--results-dir", str(results_dir), "--device", "cpu"])
+    table = report.stability_probes(runs, profile="smoke")
+    assert [len(v.split(", ")) for v in table["test_top1 by epoch"]] == [experiments.PROBE_EPOCHS] * 2
+    store = ResultsStore(results_dir)
+    for lr in experiments.PROBE_LRS:
+        probe = experiments.probe_config(ce.config, lr)
+        assert (probe.lr, probe.epochs, probe.milestones, probe.profile) == (lr, experiments.PROBE_EPOCHS, (), "probe")
+        assert (probe.seed, probe.method, probe.dataset) == (0, "ce", "digits") and store.is_finished(probe)
+    # a run that trained gets no probe
+    metrics.write_text(json.dumps({"epoch": 1, "train_loss": 0.3, "test_top1": 90.0}) + "\n")
+    assert report.stability_probes(runs, profile="smoke").empty

@@ -306,14 +306,16 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
                 text += f" Not run yet: {', '.join(missing)}."
         if part["n"].nunique() > 1:
             text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
-        here_failed = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
+        here_failed = failed[(failed["dataset"] == dataset) & (failed["model"] == model)
+                             & ~failed["row"].isin(FOCUSNET_VARIANTS)]  # variants: reported in their own section
         for _, bad in here_failed.iterrows():
             bad_seeds = here_failed.loc[here_failed["row"] == bad["row"], "seed"]
             trained = mine[(mine["row"] == bad["row"]) & (mine["dataset"] == dataset) & (mine["model"] == model)
                            & ~mine["seed"].isin(bad_seeds)]
-            rest = f"{trained[metric].mean():.2f} (n={len(trained)})" if len(trained) else "none"
+            rest = (f"over the seeds that trained it is {trained[metric].mean():.2f} (n={len(trained)})"
+                    if len(trained) else "no other seed has finished")
             text += (f" {label(bad['row'])} seed {bad['seed']} did not train: {bad['problem']}; its mean above "
-                     f"includes it, over the seeds that trained it is {rest}.")
+                     f"includes it, {rest}.")
         g = paired[(paired["data set"] == dataset) & (paired["model"] == model)]
         if len(g):
             r = g.iloc[0]
@@ -322,6 +324,33 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
                      f"{r['seeds gaining']} seeds gaining{paper_gain}.")
         lines.append(text)
     return "\n".join(lines) or "- No full-protocol runs yet."
+
+
+def describe_variants(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
+    """A plain statement per post-hoc FocusNet variant and data set: the seeds finished, those
+    that did not train, and, over the seeds that trained, the variant's paired gain over its own
+    baseline beside the paper's reading of the loss (``focusnet``) on the same seeds."""
+    mine = runs[runs["profile"] == profile].dropna(subset=[metric])
+    failed = health(runs, profile, metric)
+    lines = []
+    for variant in FOCUSNET_VARIANTS:
+        for (dataset, model), part in mine[mine["row"] == variant].groupby(["dataset", "model"], sort=False):
+            bad = failed[(failed["row"] == variant) & (failed["dataset"] == dataset) & (failed["model"] == model)]
+            here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & ~mine["seed"].isin(bad["seed"])]
+            v = paired_gains(here, variant, metric=metric)
+            r = paired_gains(here[here["seed"].isin(v["seed"])], "focusnet", metric=metric)
+            text = f"- **{variant}** (post-hoc), {dataset} ({model}): {len(part)} seed(s) finished"
+            for b in bad.itertuples():
+                text += f"; seed {b.seed} did not train, {b.problem}"
+            if len(v):
+                text += (f". Over the {len(v)} seed(s) that trained, its paired gain over its own baseline is "
+                         f"{fmt(v['gain'].mean(), v['gain'].std(ddof=1), len(v))} "
+                         f"({int((v['gain'] > 0).sum())}/{len(v)} seeds gaining)")
+                if len(r):
+                    text += (f"; the paper's reading of the loss on the same seeds: "
+                             f"{fmt(r['gain'].mean(), r['gain'].std(ddof=1), len(r))}")
+            lines.append(text + ".")
+    return "\n".join(lines) or "- No variant runs yet."
 
 
 def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:

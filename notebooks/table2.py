@@ -146,10 +146,13 @@ gain_by_epoch[gain_by_epoch["epoch"].isin([10, 50, 100, 101, 110, 150, 200])].pi
 variant_gains = report.gains(runs, ["focusnet", *report.FOCUSNET_VARIANTS])
 print(variant_gains.to_string(index=False, na_rep="—") if len(variant_gains) else "no variant runs")
 
+# %%
+from IPython.display import Markdown
+
+Markdown(report.describe_variants(runs))
+
 # %% [markdown]
 # ## How ours compares
 
 # %%
-from IPython.display import Markdown
-
 Markdown(report.describe(table) + "\n" + report.describe_ordering(runs))

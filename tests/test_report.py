@@ -271,3 +271,38 @@ def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir,
     # a run that trained gets no probe
     metrics.write_text(json.dumps({"epoch": 1, "train_loss": 0.3, "test_top1": 90.0}) + "\n")
     assert report.stability_probes(runs, profile="smoke").empty
+
+
+def test_a_failed_variant_stays_out_of_the_papers_ordering_statement(tmp_path):
+    import json
+
+    rows = []
+    for row, seed, final in [("ce", 0, 99.0), ("focusnet", 0, 99.1), ("focusnet[d_attached]", 0, 9.74)]:
+        d = tmp_path / f"{row}{seed}"
+        d.mkdir()
+        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 3.2, "test_top1": final}) + "\n")
+        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
+                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
+    runs = pd.DataFrame(rows)
+    assert len(report.health(runs)) == 1  # the health table still lists it
+    text = report.describe_ordering(runs)
+    assert "d_attached" not in text and "did not train" not in text
+
+
+def test_variant_statement_names_failed_seeds_and_pairs_the_rest(tmp_path):
+    import json
+
+    rows = []
+    for row, seed, final in [("ce", 0, 99.0), ("ce", 1, 98.0), ("focusnet", 0, 99.1), ("focusnet", 1, 98.5),
+                             ("focusnet[d_attached]", 0, 9.74), ("focusnet[d_attached]", 1, 98.3)]:
+        d = tmp_path / f"{row}{seed}"
+        d.mkdir()
+        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 1.0, "test_top1": final}) + "\n")
+        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
+                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
+    text = report.describe_variants(pd.DataFrame(rows))
+    assert text == ("- **focusnet[d_attached]** (post-hoc), mnist (lenet5): 2 seed(s) finished; seed 0 did not train, "
+                    "at chance (final 9.74%, chance 10.00%). Over the 1 seed(s) that trained, its paired gain over "
+                    "its own baseline is 0.30 (n=1) (1/1 seeds gaining); the paper's reading of the loss on the same "
+                    "seeds: 0.50 (n=1).")
+    assert report.describe_variants(pd.DataFrame(rows[:4])) == "- No variant runs yet."

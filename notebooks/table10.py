@@ -78,8 +78,19 @@ print(seeds.round(2).to_string() if len(seeds) else "no full-protocol runs yet")
 ablation_gains = report.gains(runs[runs["profile"] == "paper"], ["lcls", "lcls+rent", "lcls+ratt", "lcls+ratt+rent"], table=10)
 ablation_gains
 
+# %% [markdown]
+# Runs that did not train, the dead ReLU units of every run (`python -m focuslib.diagnostics`), and
+# the stability probes of the runs that did not train (a few epochs at lr 0.1 and 0.01; never a
+# result, see Table 2's page):
+
 # %%
 report.health(runs)
+
+# %%
+report.dead_units(runs)
+
+# %%
+report.stability_probes(runs, artefact="table10")
 
 # %% [markdown]
 # ## How ours compares

@@ -269,12 +269,13 @@ def require_data(names: Iterable[str], data_root: str | None = None) -> None:
 
 
 def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir: str | None = None,
-             device: str = "auto", quiet: bool = True, train: bool = True) -> pd.DataFrame:
+             device: str = "auto", quiet: bool = True, train: bool = True, threads: int | None = None) -> pd.DataFrame:
     """Run (or fetch from the store) every cell; one row per cell with its final metrics.
 
-    ``train=False`` only reads the store (cells not run yet get NaN metrics)."""
+    ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads``: CPU
+    threads while training (:class:`~focuslib.train.Runtime`; the profile's ``threads``)."""
     store = ResultsStore(results_dir)
-    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet)
+    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads)
     rows = []
     for c in cells:
         final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)
@@ -305,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data-root", default=None)
     p.add_argument("--results-dir", default=None)
     p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads while training (default: the profile's, "
+                   "else torch's); a CPU run's numbers depend on it")
     a = p.parse_args(argv)
     params: dict[str, Any] = {"profile": a.profile}
     if a.dataset:
@@ -318,10 +321,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.probe:
         cells = probe_cells(cells)
     require_data({c.dataset for c in cells}, a.data_root)
+    threads = a.threads if a.threads is not None else resolve_params(a.artefact, params).get("threads")
     skipped = []
     for cell in cells:
         try:
-            frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False)
+            frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False,
+                             threads=threads)
         except RunLockedError as err:  # another job trains this run (or its baseline): leave it to that job
             print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
             skipped.append(cell.config.label())

@@ -402,8 +402,10 @@ def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = No
     Returns ``(runs, table)``: one row per run, and :func:`compare`'s table."""
     from .experiments import require_data, resolve_params  # noqa: PLC0415
 
-    require_data(resolve_params(notebook, P)["datasets"], data_root)
-    runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto")
+    resolved = resolve_params(notebook, P)
+    require_data(resolved["datasets"], data_root)
+    runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
+                    threads=resolved.get("threads"))
     full = full_protocol_results(notebook, results_dir)
     runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
     return runs, compare(notebook.replace("table", ""), runs)

@@ -60,6 +60,14 @@ class Runtime:
     cache_teacher_logits: bool = True
     deterministic: bool | None = None  # default: on for CPU
     stop_after_epochs: int | None = None  # train this many epochs of the run now, then return unfinished
+    # CPU threads while training; None: torch's default. A CPU run's numbers depend on it (the
+    # order of floating-point reductions), so the smoke profile fixes 1 for outputs that match
+    # on machines with any number of cores.
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be >= 1 (or None for torch's default), got {self.threads}")
 
 
 @dataclass
@@ -128,6 +136,20 @@ def set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def cpu_threads(threads: int | None) -> Iterator[None]:
+    """``torch.set_num_threads(threads)`` inside the block (``None``: unchanged), restored after."""
+    if threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 @contextlib.contextmanager
@@ -226,7 +248,7 @@ def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore |
     if final is not None:
         return RunResult(cfg, store.run_dir(cfg), final, trained=False)
     device = select_device(runtime.device)
-    with _lock(store, cfg):
+    with _lock(store, cfg), cpu_threads(runtime.threads):
         final = store.final(cfg)  # another process may have finished it meanwhile
         if final is not None:
             return RunResult(cfg, store.run_dir(cfg), final, trained=False)
@@ -507,6 +529,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--num-workers", type=int, default=4)
     p.add_argument("--compile", action="store_true", help="torch.compile the training step")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads while training (default: torch's); a CPU run's numbers depend on it")
     p.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
     p.add_argument("--quiet", action="store_true")
     return p.parse_args(argv)
@@ -532,12 +556,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = parse_args(argv)
     try:
         cfg = config_from_args(a)
+        runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=not a.no_resume,
+                          quiet=a.quiet, amp=False if a.no_amp else None, compile=a.compile,
+                          num_workers=a.num_workers, eval_every=a.eval_every, threads=a.threads)
     except (KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=not a.no_resume,
-                      quiet=a.quiet, amp=False if a.no_amp else None, compile=a.compile, num_workers=a.num_workers,
-                      eval_every=a.eval_every)
     try:
         result = run(cfg, runtime=runtime)
     except (CheckpointError, RuntimeError, FileNotFoundError, ValueError) as err:

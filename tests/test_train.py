@@ -103,6 +103,8 @@ def test_unknown_names_and_missing_cuda_are_clear_errors(capsys):
         assert main([flag, value, "--quiet"]) == 2
         err = capsys.readouterr().err
         assert f"unknown {word} {value!r}" in err and "Known" in err
+    assert main(["--threads", "0", "--quiet"]) == 2
+    assert "threads must be >= 1" in capsys.readouterr().err
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no usable CUDA"):
             select_device("cuda")
@@ -189,3 +191,24 @@ def test_the_experiments_job_skips_a_run_another_job_trains(results_dir, capsys,
     # the baseline is locked, and FocusNet needs it: both are left to the other job
     assert err.count("skipped digits-lenet5-") == 2 and "2 run(s) left to the process training them" in err
     assert not store.is_finished(ce)
+
+
+def test_a_fixed_thread_count_is_used_while_training_and_restored(tmp_path):
+    import yaml
+
+    ambient = torch.get_num_threads()
+    results = []
+    for outside in (1, 2):
+        torch.set_num_threads(outside)
+        try:
+            result = run(tiny(epochs=1, milestones=()), runtime=Runtime(device="cpu", results_dir=str(tmp_path / str(outside)),
+                                                                        quiet=True, threads=1))
+            assert torch.get_num_threads() == outside  # restored after the run
+        finally:
+            torch.set_num_threads(ambient)
+        facts = yaml.safe_load((result.run_dir / "config.yaml").read_text())["runtime"]
+        assert facts["threads"] == 1
+        results.append(metrics(result))
+    assert results[0] == results[1]  # the same numbers whatever the caller's thread count
+    with pytest.raises(ValueError, match="threads must be >= 1"):
+        Runtime(device="cpu", threads=0)

@@ -54,6 +54,32 @@ def fmt(mean: float, std: float, n: int) -> str:
     return f"{mean:.2f} ± {std:.2f} (n={n})" if n > 1 else f"{mean:.2f} (n=1)"
 
 
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval of the mean of ``values`` over seeds; NaNs for fewer than two."""
+    from scipy.stats import t  # noqa: PLC0415
+
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return (np.nan, np.nan)
+    half = t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return (v.mean() - half, v.mean() + half)
+
+
+def gain_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
+    """What a 95% interval ``[low, high]`` of our paired gain says about a gain and the paper's gain."""
+    if pd.isna(low):
+        return "one seed gives no interval"
+    ours = ("no significant gain or loss" if low <= 0 <= high else
+            "a significant gain" if low > 0 else "a significant loss")
+    if pd.isna(paper_gain):
+        return f"{ours} (at 95%, n={n})"
+    paper_fits = low <= paper_gain <= high
+    if ours.startswith("no") and paper_fits:
+        return (f"{ours}, and the paper's gain of {paper_gain:+.2f} is not ruled out either: {n} seeds cannot tell "
+                "them apart")
+    return f"{ours} (at 95%, n={n}), and the paper's gain of {paper_gain:+.2f} is {'inside' if paper_fits else 'outside'} it"
+
+
 def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     """One row per (paper row, data set, profile): the paper's number, ours, and the difference.
 
@@ -185,11 +211,12 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                 "ours": fmt(part[method].mean(), part[method].std(ddof=1), n),
                 "baseline, same seeds": fmt(part[baseline].mean(), part[baseline].std(ddof=1), n),
                 "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
+                "95% CI of gain": "—" if n < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(part["gain"])),
                 "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
                 "paper": p_m, "paper gain": round(p_m - p_b, 2),
             })
     return pd.DataFrame(rows, columns=["method", "data set", "model", "profile", "ours", "baseline, same seeds",
-                                       "paired gain", "seeds gaining", "paper", "paper gain"])
+                                       "paired gain", "95% CI of gain", "seeds gaining", "paper", "paper gain"])
 
 
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
@@ -322,6 +349,20 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
             paper_gain = "" if pd.isna(r["paper gain"]) else f"; the paper's gain: {r['paper gain']:+.2f}"
             text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed: {r['paired gain']}, "
                      f"{r['seeds gaining']} seeds gaining{paper_gain}.")
+            per_seed_gain = paired_gains(mine[(mine["dataset"] == dataset) & (mine["model"] == model)], gain_of,
+                                         metric=metric)["gain"]
+            low, high = t_interval(per_seed_gain)
+            if pd.notna(low):
+                text += (f" Its 95% confidence interval over seeds (Student t) is [{low:+.2f}, {high:+.2f}]: "
+                         f"{gain_verdict(low, high, r['paper gain'], len(per_seed_gain))}.")
+        outside = []
+        for m in part.index.intersection(paper_part.index) if not paper_part.empty else []:
+            values = mine.loc[(mine["row"] == m) & (mine["dataset"] == dataset) & (mine["model"] == model), metric]
+            low, high = t_interval(values.dropna())
+            if pd.notna(low) and not low <= paper_part.loc[m, "value"] <= high:
+                outside.append(f"{label(m)} (ours {low:.2f} to {high:.2f})")
+        if outside:
+            text += f" The paper's number lies outside our 95% interval of the mean for {'; '.join(outside)}."
         lines.append(text)
     return "\n".join(lines) or "- No full-protocol runs yet."
 

@@ -306,3 +306,29 @@ def test_variant_statement_names_failed_seeds_and_pairs_the_rest(tmp_path):
                     "its own baseline is 0.30 (n=1) (1/1 seeds gaining); the paper's reading of the loss on the same "
                     "seeds: 0.50 (n=1).")
     assert report.describe_variants(pd.DataFrame(rows[:4])) == "- No variant runs yet."
+
+
+def test_t_interval_and_what_it_says_about_the_papers_gain():
+    low, high = report.t_interval([1.0, 2.0, 3.0])
+    # mean 2, sample std 1, t(0.975, df=2) = 4.3027: half-width 4.3027 / sqrt(3) = 2.4842
+    assert math.isclose(low, 2 - 2.4842, abs_tol=1e-4) and math.isclose(high, 2 + 2.4842, abs_tol=1e-4)
+    assert all(math.isnan(v) for v in report.t_interval([1.0]))
+    assert report.gain_verdict(-0.48, 0.31, 0.25, 5).startswith(
+        "no significant gain or loss, and the paper's gain of +0.25 is not ruled out either: 5 seeds")
+    assert report.gain_verdict(-0.48, 0.10, 0.25, 5) == (
+        "no significant gain or loss (at 95%, n=5), and the paper's gain of +0.25 is outside it")
+    assert report.gain_verdict(0.1, 0.4, 0.25, 3) == "a significant gain (at 95%, n=3), and the paper's gain of +0.25 is inside it"
+    assert report.gain_verdict(-0.9, -0.1, float("nan"), 3) == "a significant loss (at 95%, n=3)"
+
+
+def test_ordering_statement_gives_the_interval_and_the_means_outside_it():
+    runs = _runs({("ce", 0): 99.0, ("ce", 1): 99.1, ("ce", 2): 99.2,
+                  ("focusnet", 0): 98.9, ("focusnet", 1): 99.0, ("focusnet", 2): 99.1}, dataset="mnist")
+    runs["model"] = "lenet5"
+    text = report.describe_ordering(runs)
+    # every paired gain is -0.10: a zero-width interval that excludes 0 and the paper's +0.25
+    assert "[-0.10, -0.10]: a significant loss (at 95%, n=3), and the paper's gain of +0.25 is outside it" in text
+    # ce 99.1 ± 0.1 (n=3): 98.85 to 99.35 holds the paper's 99.31; FocusNet 98.75 to 99.25 misses its 99.56
+    assert text.endswith("outside our 95% interval of the mean for FocusNet (Ours) (ours 98.75 to 99.25).")
+    table = report.gains(runs, ["focusnet"])
+    assert table["95% CI of gain"].iloc[0] == "[-0.10, -0.10]"

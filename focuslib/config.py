@@ -8,8 +8,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from . import __version__
-
 #: Bumped whenever a code change alters what a configuration trains; it is part of the
 #: hash, so old results are never mixed with new ones. The exact git commit of a run is
 #: recorded beside the config (``code_version``) but does not enter the hash.

@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import torchvision
-from torch import Tensor, nn
+from torch import Tensor
 from torch.nn import functional as F
 from torchvision.models import MobileNetV2
 

@@ -1,0 +1,25 @@
+"""Tables, statements and figures of the book: the paper's number beside ours, with profile,
+seeds and epochs on every row.
+
+- :mod:`~focuslib.report.tables`: summaries over seeds, paired gains, paper-vs-ours tables, status;
+- :mod:`~focuslib.report.evidence`: per-run evidence (curves, runs that did not train, dead units, probes);
+- :mod:`~focuslib.report.statements`: plain statements of how ours compares, generated from the runs;
+- :mod:`~focuslib.report.plots`: the figures.
+
+Notebooks call everything as ``report.<name>``.
+"""
+
+from ..experiments import FOCUSNET_VARIANTS
+from .plots import fig4_plot, plot_curves, plot_gain_curve
+from .evidence import best_on_test, curves, dead_units, gain_curve, health, stability_probes
+from .statements import describe, describe_fig4, describe_ordering, describe_variants, gain_verdict
+from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fmt, full_protocol_results, gains, paired_gains,
+                     paper_pivot, paper_rows, per_seed, reproduce, status, styled, summarise, t_interval)
+
+__all__ = [
+    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "compare", "curves", "dead_units", "describe",
+    "describe_fig4", "describe_ordering", "describe_variants", "fig4_frame", "fig4_plot", "fmt",
+    "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
+    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "reproduce", "stability_probes", "status", "styled",
+    "summarise", "t_interval",
+]

@@ -1,0 +1,125 @@
+"""Per-run evidence behind a table: training curves, the best epoch on the test set (never a
+result), runs that did not train, dead ReLU units, and stability probes of the failed runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .. import datasets
+from ..config import RunConfig
+from ..diagnostics import DIAGNOSTICS
+from ..experiments import PROBE_LRS, probe_config
+from ..store import CONFIG, ResultsStore
+
+
+def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
+
+    if "run_dir" not in runs:  # runs not read from a store (e.g. built by hand) have no curves
+        return pd.DataFrame()
+    frames = [ResultsStore.read_metrics(Path(r.run_dir)) for r in runs[runs["profile"] == profile].itertuples()]
+    rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, **m}
+            for r, ms in zip(runs[runs["profile"] == profile].itertuples(), frames) for m in ms]
+    return pd.DataFrame(rows)
+
+
+def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """The final epoch beside the best epoch *on the test set* per run. The best-on-test epoch is
+    a selection on the test set, so it is never our result; it is shown only to compare with
+    papers that may have reported it."""
+    if curve.empty:
+        return pd.DataFrame(columns=["row", "dataset", "model", "seed", "final", "best on test (not a result)", "best epoch"])
+    g = curve.dropna(subset=[metric]).sort_values("epoch").groupby(["row", "dataset", "model", "seed"], sort=False)
+    out = g.agg(final=(metric, "last"), best=(metric, "max"),
+                best_epoch=("epoch", lambda e: int(e.loc[curve.loc[e.index, metric].idxmax()])))
+    return out.rename(columns={"best": "best on test (not a result)", "best_epoch": "best epoch"}).reset_index()
+
+
+def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "ce",
+               metric: str = "test_top1") -> pd.DataFrame:
+    """Per (data set, model, seed, epoch): ``method``'s accuracy minus its own baseline's at the
+    same epoch, for the seeds where both ran; shows *when* in training a gain appears or fades."""
+    keys = ["dataset", "model", "seed", "epoch"]
+    if curve.empty:
+        return pd.DataFrame(columns=[*keys, "gain"])
+    both = curve[curve["row"].isin([method, baseline])].pivot_table(index=keys, columns="row", values=metric)
+    if method not in both or baseline not in both:
+        return pd.DataFrame(columns=[*keys, "gain"])
+    return (both[method] - both[baseline]).dropna().rename("gain").reset_index()
+
+
+def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
+    """Every finished run of ``profile`` that did not train: a non-finite training loss
+    (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance."""
+
+    curve = curves(runs, profile)
+    out = []
+    for (row, dataset, model, seed), part in (curve.groupby(["row", "dataset", "model", "seed"], sort=False)
+                                              if len(curve) else []):
+        flagged = part["diverged"].fillna(False).astype(bool) if "diverged" in part else False
+        bad = part[~np.isfinite(part["train_loss"].astype(float)) | flagged]
+        chance = 100.0 / datasets.get_spec(dataset).num_classes
+        final = part.sort_values("epoch")[metric].iloc[-1]
+        if len(bad):
+            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
+                        "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})", "final": final})
+        elif final <= 1.5 * chance:
+            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
+                        "problem": f"at chance (final {final:.2f}%, chance {chance:.2f}%)", "final": final})
+    return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
+
+
+def _dead_counts(run_dir: str | Path) -> dict[str, str]:
+    """``{"dead after <layer>": "dead/units"}`` from a run's ``diagnostics.json``; empty if it has none."""
+
+    path = Path(run_dir) / DIAGNOSTICS
+    if not path.exists():
+        return {}
+    counts = json.loads(path.read_text())["dead_units"]
+    return {f"dead after {c['after']}": f"{c['dead']}/{c['units']}" for c in counts.values()}
+
+
+def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """Per run of ``profile`` with a ``diagnostics.json`` (:mod:`focuslib.diagnostics`): its final
+    accuracy and, per ReLU layer, the units dead on the whole training set as "dead/units"."""
+    rows = []
+    for r in runs[runs["profile"] == profile].itertuples():
+        counts = _dead_counts(r.run_dir)
+        if counts:
+            rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed,
+                         "final test top-1": r.test_top1, **counts})
+    return pd.DataFrame(rows)
+
+
+def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
+                     metric: str = "test_top1") -> pd.DataFrame:
+    """For every run of ``profile`` that did not train (:func:`health`), its stability probes
+    (:func:`focuslib.experiments.probe_config`: a few epochs at the paper's and at a lower
+    constant learning rate) as far as the store holds them: the accuracy after each probe
+    epoch and the dead units at the end, or the command that runs a missing probe (``artefact``
+    names the plan the failed run belongs to).
+    They test a remedy a user could apply; they are never results."""
+
+    failed = health(runs, profile, metric)
+    where = runs.set_index(["row", "dataset", "model", "seed"])["run_dir"]
+    rows = []
+    for bad in failed.itertuples():
+        run_dir = Path(where.loc[(bad.row, bad.dataset, bad.model, bad.seed)])
+        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        store = ResultsStore(run_dir.parent.parent)
+        for lr in PROBE_LRS:
+            probe = probe_config(cfg, lr)
+            curve = [m[metric] for m in store.metrics(probe).to_dict("records")] if store.is_finished(probe) else []
+            rows.append({
+                "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "lr": lr,
+                f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
+                f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
+                f"--rows '{bad.row}' --seeds {bad.seed} --probe",
+                **_dead_counts(store.run_dir(probe)),
+            })
+    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", f"{metric} by epoch"])

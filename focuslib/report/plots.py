@@ -1,0 +1,70 @@
+"""Figures with seaborn: test curves per seed, FocusNet's gain by epoch, and Fig. 4."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .tables import PROFILE_LABEL, fig4_frame, summarise
+
+
+def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
+    """Test accuracy per epoch, one line per (method, seed), one panel per data set."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    if curve.empty:
+        return None
+    data = curve.dropna(subset=[metric])
+    panels = sorted(data["dataset"].unique())
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    for ax, dataset in zip(axes[0], panels):
+        part = data[data["dataset"] == dataset]
+        sns.lineplot(data=part, x="epoch", y=metric, hue="row", units="seed", estimator=None, lw=0.8, ax=ax)
+        low = part.groupby("row")[metric].quantile(0.1).min()
+        ax.set(title=f"{dataset}: every seed, full protocol", ylabel="test top-1 (%)", ylim=(max(low, 0), 100))
+    fig.tight_layout()
+    return fig
+
+
+def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
+    """The per-epoch paired gain: each seed faint, the mean over seeds bold, zero dashed."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    if gains.empty:
+        return None
+    panels = list(gains.groupby(["dataset", "model"], sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.4), squeeze=False)
+    for ax, ((dataset, model), part) in zip(axes[0], panels):
+        sns.lineplot(data=part, x="epoch", y="gain", units="seed", estimator=None, lw=0.6, alpha=0.4, ax=ax,
+                     color="tab:gray")
+        sns.lineplot(data=part, x="epoch", y="gain", errorbar=None, lw=1.8, color="tab:red", ax=ax,
+                     label=f"mean over {part['seed'].nunique()} seeds")
+        ax.axhline(0, ls="--", color="black", lw=0.8)
+        ax.set(title=f"{dataset} ({model}): {method} − baseline, same seed", ylabel="test top-1 gain (points)")
+    fig.tight_layout()
+    return fig
+
+
+def fig4_plot(runs: pd.DataFrame):
+    """Fig. 4 with seaborn: one panel per (data set, profile); dashed/solid lines mark the
+    full-length baseline and FocusNet, as in the paper."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import seaborn as sns  # noqa: PLC0415
+
+    points = fig4_frame(runs)
+    full = summarise(runs)
+    full = full[full["row"].isin(["ce", "focusnet"])]
+    panels = points.groupby(["dataset", "profile"], sort=False)
+    fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
+    for ax, ((dataset, profile), part) in zip(axes[0], panels):
+        sns.lineplot(data=part, x="baseline epochs", y="mean", hue="series", marker="o", ax=ax)
+        for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
+            style, color = ("--", "tab:blue") if r["row"] == "ce" else ("-", "tab:red")
+            label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs"
+            ax.axhline(r["mean"], ls=style, color=color, lw=1, label=label)
+        seeds = part["n"].max()
+        ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds} seed(s)", ylabel="test top-1 (%)")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,189 @@
+"""Plain statements, generated from the runs, of how ours compares with the paper: the ranking of
+the rows, the paired gains and their intervals, the post-hoc variants, and Fig. 4's claims."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import paper
+from ..experiments import FOCUSNET_VARIANTS
+from .evidence import health
+from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
+
+
+def gain_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
+    """What a 95% interval ``[low, high]`` of our paired gain says about a gain and the paper's gain."""
+    if pd.isna(low):
+        return "one seed gives no interval"
+    ours = ("no significant gain or loss" if low <= 0 <= high else
+            "a significant gain" if low > 0 else "a significant loss")
+    if pd.isna(paper_gain):
+        return f"{ours} (at 95%, n={n})"
+    paper_fits = low <= paper_gain <= high
+    if ours.startswith("no") and paper_fits:
+        return (f"{ours}, and the paper's gain of {paper_gain:+.2f} is not ruled out either: {n} seeds cannot tell "
+                "them apart")
+    return f"{ours} (at 95%, n={n}), and the paper's gain of {paper_gain:+.2f} is {'inside' if paper_fits else 'outside'} it"
+
+
+def describe(table: pd.DataFrame) -> str:
+    """A plain statement, generated from the numbers, of how ours compares with the paper."""
+    lines = []
+    for profile, part in table.groupby("profile", sort=False):
+        compared = part.dropna(subset=["paper", "ours − paper"])
+        if profile.startswith("smoke"):
+            lines.append(f"- **{profile}**: {len(part)} cells ran on a stand-in data set with a few epochs; they show "
+                         "that the pipeline works and are not compared with the paper.")
+        elif compared.empty:
+            lines.append(f"- **{profile}**: no cell has both a paper number and a finished run yet.")
+        else:
+            worst = compared.loc[compared["ours − paper"].abs().idxmax()]
+            lines.append(
+                f"- **{profile}**: {len(compared)} cells compared; mean difference ours − paper "
+                f"{compared['ours − paper'].mean():+.2f} points, largest {worst['ours − paper']:+.2f} "
+                f"({worst['method']}, {worst['data set']})."
+            )
+    return "\n".join(lines) or "- No results yet."
+
+
+def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",
+                      metric: str = "test_top1") -> str:
+    """A plain statement per full-protocol (data set, model): our means beside the paper's,
+    whether the paper's ranking of the rows holds, and ``gain_of``'s paired gain over its own
+    baseline beside the paper's gain. A data set the paper's table lacks gets our ranking only."""
+    ref = paper_rows(table, metric.replace("test_", ""))
+    labels = ref.drop_duplicates("method").set_index("method")["label"]
+    label = lambda m: labels.get(m, m)  # noqa: E731
+    mine = runs[runs["profile"] == profile]
+    ours = summarise(mine[~mine["row"].isin(FOCUSNET_VARIANTS)], metric)
+    failed = health(runs, profile, metric)
+    paired = gains(mine, [gain_of], metric=metric, table=table)
+    lines = []
+    for (dataset, model), part in ours.groupby(["dataset", "model"], sort=False):
+        part = part.set_index("row")
+        paper_part = ref[(ref["dataset"] == dataset) & (ref["model"] == model)].set_index("method")
+        head = f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**"
+        ours_order = list(part["mean"].sort_values().index)
+        if paper_part.empty:
+            ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})" for m in ours_order)
+            text = f"{head}: the paper's table has no numbers here (our addition). Ours, low to high: {ranking}."
+        else:
+            order = [m for m in paper_part["value"].sort_values().index if m in part.index]
+            if not order:
+                continue
+            values = "; ".join(f"{label(m)} {part.loc[m, 'mean']:.2f}, n={int(part.loc[m, 'n'])} "
+                               f"(paper {paper_part.loc[m, 'value']:.2f})" for m in order)
+            ours_order = [m for m in ours_order if m in order]
+            holds = ("holds" if ours_order == order else
+                     f"does not hold (ours, low to high: {' < '.join(label(m) for m in ours_order)})")
+            text = (f"{head}: {values}. The paper's ranking "
+                    f"(low to high: {' < '.join(label(m) for m in order)}) {holds}.")
+            missing = [label(m) for m in paper_part.index if m not in part.index]
+            if missing:
+                text += f" Not run yet: {', '.join(missing)}."
+        if part["n"].nunique() > 1:
+            text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
+        here_failed = failed[(failed["dataset"] == dataset) & (failed["model"] == model)
+                             & ~failed["row"].isin(FOCUSNET_VARIANTS)]  # variants: reported in their own section
+        for _, bad in here_failed.iterrows():
+            bad_seeds = here_failed.loc[here_failed["row"] == bad["row"], "seed"]
+            trained = mine[(mine["row"] == bad["row"]) & (mine["dataset"] == dataset) & (mine["model"] == model)
+                           & ~mine["seed"].isin(bad_seeds)]
+            rest = (f"over the seeds that trained it is {trained[metric].mean():.2f} (n={len(trained)})"
+                    if len(trained) else "no other seed has finished")
+            text += (f" {label(bad['row'])} seed {bad['seed']} did not train: {bad['problem']}; its mean above "
+                     f"includes it, {rest}.")
+        g = paired[(paired["data set"] == dataset) & (paired["model"] == model)]
+        if len(g):
+            r = g.iloc[0]
+            paper_gain = "" if pd.isna(r["paper gain"]) else f"; the paper's gain: {r['paper gain']:+.2f}"
+            text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed: {r['paired gain']}, "
+                     f"{r['seeds gaining']} seeds gaining{paper_gain}.")
+            per_seed_gain = paired_gains(mine[(mine["dataset"] == dataset) & (mine["model"] == model)], gain_of,
+                                         metric=metric)["gain"]
+            low, high = t_interval(per_seed_gain)
+            if pd.notna(low):
+                text += (f" Its 95% confidence interval over seeds (Student t) is [{low:+.2f}, {high:+.2f}]: "
+                         f"{gain_verdict(low, high, r['paper gain'], len(per_seed_gain))}.")
+        outside = []
+        for m in part.index.intersection(paper_part.index) if not paper_part.empty else []:
+            values = mine.loc[(mine["row"] == m) & (mine["dataset"] == dataset) & (mine["model"] == model), metric]
+            low, high = t_interval(values.dropna())
+            if pd.notna(low) and not low <= paper_part.loc[m, "value"] <= high:
+                outside.append(f"{label(m)} (ours {low:.2f} to {high:.2f})")
+        if outside:
+            text += f" The paper's number lies outside our 95% interval of the mean for {'; '.join(outside)}."
+        lines.append(text)
+    return "\n".join(lines) or "- No full-protocol runs yet."
+
+
+def describe_variants(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
+    """A plain statement per post-hoc FocusNet variant and data set: the seeds finished, those
+    that did not train, and, over the seeds that trained, the variant's paired gain over its own
+    baseline beside the paper's reading of the loss (``focusnet``) on the same seeds."""
+    mine = runs[runs["profile"] == profile].dropna(subset=[metric])
+    failed = health(runs, profile, metric)
+    lines = []
+    for variant in FOCUSNET_VARIANTS:
+        for (dataset, model), part in mine[mine["row"] == variant].groupby(["dataset", "model"], sort=False):
+            bad = failed[(failed["row"] == variant) & (failed["dataset"] == dataset) & (failed["model"] == model)]
+            here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & ~mine["seed"].isin(bad["seed"])]
+            v = paired_gains(here, variant, metric=metric)
+            r = paired_gains(here[here["seed"].isin(v["seed"])], "focusnet", metric=metric)
+            text = f"- **{variant}** (post-hoc), {dataset} ({model}): {len(part)} seed(s) finished"
+            for b in bad.itertuples():
+                text += f"; seed {b.seed} did not train, {b.problem}"
+            if len(v):
+                text += (f". Over the {len(v)} seed(s) that trained, its paired gain over its own baseline is "
+                         f"{fmt(v['gain'].mean(), v['gain'].std(ddof=1), len(v))} "
+                         f"({int((v['gain'] > 0).sum())}/{len(v)} seeds gaining)")
+                if len(r):
+                    text += (f"; the paper's reading of the loss on the same seeds: "
+                             f"{fmt(r['gain'].mean(), r['gain'].std(ddof=1), len(r))}")
+            lines.append(text + ".")
+    return "\n".join(lines) or "- No variant runs yet."
+
+
+def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
+    """A plain statement per (data set, model, profile) of how ours bears out Fig. 4's two
+    claims (Sec. 4.4): FocusNet improves as its baseline branch gets more accurate, and beats
+    the fully trained baseline even on a baseline near chance. Each FocusNet run is paired with
+    the fully trained baseline of its seed; "improves" is read as a positive Spearman rank
+    correlation, over the stops, between the stopped baselines' and FocusNet's mean accuracy."""
+    ref = paper.table("fig4").set_index("dataset")["value"]
+    paper_low = ", ".join(f"{v:.2f}% on {d}" for d, v in ref.items())
+    lines = []
+    for (dataset, model, profile), part in runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False):
+        full = part[part["row"] == "ce"].set_index("seed")[metric]
+        on_stopped = part[part["row"] == "focusnet_on_teacher"]
+        on_stopped = on_stopped.assign(gain=on_stopped[metric] - on_stopped["seed"].map(full)).dropna(subset=["gain"])
+        if on_stopped.empty:
+            continue
+        stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), gain=("gain", "mean"), n=("gain", "size"),
+                                             gaining=("gain", lambda g: int((g > 0).sum())))
+        stops["baseline"] = part[part["row"] == "teacher"].groupby("x")[metric].mean()
+        first = stops.iloc[0]
+        beats = stops.index[stops["gain"] > 0]
+        head = (f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**, fully trained baseline "
+                f"{full.mean():.2f} (n={len(full)})")
+        k = int(stops.index[0])
+        text = (f"{head}: FocusNet on the baseline stopped after {k} epoch{'s' if k != 1 else ''}"
+                + (f" (which reaches {first['baseline']:.2f}%)" if pd.notna(first["baseline"]) else "")
+                + f" reaches {first['focusnet']:.2f}, {first['gain']:+.2f} points against the fully trained "
+                f"baseline of the same seeds ({int(first['gaining'])}/{int(first['n'])} seeds gaining); the paper "
+                f"reports FocusNet above its fully trained baseline even on its least accurate baselines "
+                f"({paper_low}), which {'holds' if first['gain'] > 0 else 'does not hold'} here. FocusNet on a "
+                f"stopped baseline beats the fully trained baseline at {len(beats)} of {len(stops)} stops"
+                + (f" (stopped after {', '.join(str(int(x)) for x in beats)} epoch{'s' if list(beats) != [1] else ''})"
+                   if len(beats) else "") + ".")
+        ranked = stops.dropna(subset=["baseline"])
+        if len(ranked) >= 3:
+            rho = ranked["baseline"].rank().corr(ranked["focusnet"].rank())
+            trend = "rises" if rho > 0 else "does not rise"
+            text += (f" Across the {len(ranked)} stops FocusNet's accuracy {trend} with its baseline's "
+                     f"(Spearman ρ = {rho:+.2f}; the paper: it \"generally improves as the accuracy of the "
+                     f"baseline network increases\"), from {ranked['focusnet'].min():.2f} to {ranked['focusnet'].max():.2f}.")
+        if stops["n"].nunique() > 1:
+            text += " The stops cover different numbers of seeds so far."
+        lines.append(text)
+    return "\n".join(lines) or "- No Fig. 4 runs yet."

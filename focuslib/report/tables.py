@@ -1,0 +1,209 @@
+"""The paper's numbers beside ours: summaries over seeds, paired gains with their intervals, the
+paper-vs-ours tables, and the status of every cell of the paper."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .. import datasets, paper
+from ..experiments import FOCUSNET_VARIANTS, plan, require_data, resolve_params, run_plan
+from ..store import ResultsStore
+
+#: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
+PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
+PROFILE_LABEL = {"smoke": "smoke (not a reproduction)", "paper": "full protocol"}
+
+
+def full_protocol_results(notebook: str, results_dir: str | None = None) -> pd.DataFrame:
+    """The paper-profile runs of ``notebook`` already in the store (committed artifacts), never training."""
+    frame = run_plan(plan(notebook, {"profile": "paper"}), results_dir=results_dir, train=False)
+    return frame.dropna(subset=["test_top1"]) if "test_top1" in frame else frame.iloc[0:0]
+
+
+def paper_rows(table: str | int, metric: str = "top1") -> pd.DataFrame:
+    """The paper's cells of ``table`` for ``metric``, each with a distinct ``label``: the
+    printed row name, plus its method key where the paper prints one name for several rows
+    (Table 10's "Ablations")."""
+    ref = paper.table(table)
+    ref = ref[ref["metric"] == metric].copy()
+    repeated = ref.duplicated(["row", "dataset", "model"], keep=False)
+    ref["label"] = ref["row"].where(~repeated, ref["row"] + " (" + ref["method"] + ")")
+    return ref
+
+
+def summarise(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """Mean ± std over seeds per (row, dataset, model, profile, epochs, x)."""
+    if runs.empty or metric not in runs:
+        return pd.DataFrame(columns=["row", "dataset", "model", "profile", "epochs", "x", "mean", "std", "n", "seeds"])
+    done = runs.dropna(subset=[metric]).copy()
+    done["x"] = done["x"].fillna(-1) if "x" in done else -1
+    g = done.groupby(["row", "dataset", "model", "profile", "epochs", "x"], sort=False)[[metric, "seed"]]
+    out = g.agg(mean=(metric, "mean"), std=(metric, lambda v: v.std(ddof=1) if len(v) > 1 else np.nan),
+                n=(metric, "size"), seeds=("seed", lambda v: ",".join(map(str, sorted(v))))).reset_index()
+    out["x"] = out["x"].replace(-1, np.nan)
+    return out
+
+
+def fmt(mean: float, std: float, n: int) -> str:
+    if pd.isna(mean):
+        return "—"
+    return f"{mean:.2f} ± {std:.2f} (n={n})" if n > 1 else f"{mean:.2f} (n=1)"
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
+    """Student-t confidence interval of the mean of ``values`` over seeds; NaNs for fewer than two."""
+    from scipy.stats import t  # noqa: PLC0415
+
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return (np.nan, np.nan)
+    half = t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return (v.mean() - half, v.mean() + half)
+
+
+def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """One row per (paper row, data set, profile): the paper's number, ours, and the difference.
+
+    Data sets the paper's table does not have (e.g. the ``digits`` smoke stand-in) appear
+    with an empty paper column: such a number is never compared with the paper's."""
+    ours = summarise(runs[~runs["row"].isin(FOCUSNET_VARIANTS)] if "row" in runs else runs, metric)
+    ref = paper_rows(table, metric.replace("test_", ""))
+    ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
+    merged = ours.merge(ref[["method", "dataset", "model", "label", "value"]].rename(columns={"label": "paper_label", "method": "paper_row"}),
+                        on=["paper_row", "dataset", "model"], how="left")
+    labels = ref.drop_duplicates("method").set_index("method")["label"]
+    out = pd.DataFrame({
+        "method": merged["paper_label"].fillna(merged["paper_row"].map(labels)).fillna(merged["row"]),
+        "data set": merged["dataset"], "model": merged["model"],
+        "paper": merged["value"],
+        "ours": [fmt(m, s, n) for m, s, n in zip(merged["mean"], merged["std"], merged["n"])],
+        "ours − paper": (merged["mean"] - merged["value"]).round(2),
+        "profile": merged["profile"].map(lambda p: PROFILE_LABEL.get(p, p)),
+        "epochs": merged["epochs"], "seeds": merged["seeds"],
+    })
+    return out
+
+
+def styled(table: pd.DataFrame):
+    """``table`` for display: numbers to two decimals, missing values as a dash, no index."""
+    return table.style.format(precision=2, na_rep="—").hide(axis="index")
+
+
+def per_seed(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
+    """Final-epoch accuracy of every seed (rows) per method (columns) for one profile."""
+    part = runs[(runs["profile"] == profile)].dropna(subset=[metric])
+    return part.pivot_table(index=["dataset", "model", "seed"], columns="row", values=metric, sort=False)
+
+
+def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
+    """The paper's table as printed: rows × data-set columns (models as a column level where
+    a table has several), the values typed in :mod:`focuslib.paper`."""
+    ref = paper_rows(table, metric)
+    columns = ["model", "dataset"] if ref["model"].nunique() > 1 and "teacher" not in set(ref["method"]) else ["dataset"]
+    pivot = ref.pivot_table(index="label", columns=columns, values="value", sort=False)
+    pivot.index.name = f"paper, Table {table} ({metric})"
+    return pivot
+
+
+def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
+    """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed)."""
+    keys = ["dataset", "model", "profile", "epochs", "seed"]
+    a = runs[runs["row"] == method].set_index(keys)[metric]
+    b = runs[runs["row"] == baseline].set_index(keys)[metric]
+    both = pd.concat({method: a, baseline: b}, axis=1).dropna()
+    both["gain"] = (both[method] - both[baseline]).round(4)
+    return both.reset_index()
+
+
+def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
+          table: str | int = 2) -> pd.DataFrame:
+    """Per method and (data set, model, profile): ours, the baseline on the same seeds, and the
+    paired gain over the baseline of the same seed (mean ± std, seeds gaining), beside the
+    paper's number and gain (paper's method minus paper's baseline). A post-hoc variant
+    (``focusnet[...]``) is compared with the paper's FocusNet: the paper reports one FocusNet."""
+    ref = paper_rows(table, metric.replace("test_", "")).set_index(["method", "dataset", "model"])["value"]
+    rows = []
+    for method in methods:
+        paper_row = PAPER_ROW.get(method.split("[")[0], method.split("[")[0])
+        paired = paired_gains(runs, method, baseline, metric)
+        for (dataset, model, profile), part in paired.groupby(["dataset", "model", "profile"], sort=False):
+            p_m, p_b = ref.get((paper_row, dataset, model), np.nan), ref.get((baseline, dataset, model), np.nan)
+            n = len(part)
+            rows.append({
+                "method": method, "data set": dataset, "model": model,
+                "profile": PROFILE_LABEL.get(profile, profile),
+                "ours": fmt(part[method].mean(), part[method].std(ddof=1), n),
+                "baseline, same seeds": fmt(part[baseline].mean(), part[baseline].std(ddof=1), n),
+                "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
+                "95% CI of gain": "—" if n < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(part["gain"])),
+                "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
+                "paper": p_m, "paper gain": round(p_m - p_b, 2),
+            })
+    return pd.DataFrame(rows, columns=["method", "data set", "model", "profile", "ours", "baseline, same seeds",
+                                       "paired gain", "95% CI of gain", "seeds gaining", "paper", "paper gain"])
+
+
+def fig4_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Fig. 4's points: accuracy of each poorly-trained baseline and of FocusNet trained on it."""
+    s = summarise(runs)
+    s = s[s["row"].isin(["teacher", "focusnet_on_teacher"])].copy()
+    s["series"] = s["row"].map({"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"})
+    return s.rename(columns={"x": "baseline epochs"})
+
+
+def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:
+    """Every accuracy cell of the paper's Tables 2, 3, 5, 7-10 with what the store holds for it.
+
+    Status: ``reproduced`` (full-protocol runs finished; how many seeds), ``partial``
+    (some full-protocol seeds), ``smoke only`` (only a smoke stand-in ran), ``needs data not
+    present`` (the data set is not on this machine), or ``not run``."""
+
+    store = ResultsStore(results_dir).frame()
+    rows = []
+    available = {}
+    for name in ("table2", "table3", "table5", "table7", "table8", "table9", "table10"):
+        table_id = name.replace("table", "")
+        full = plan(name, {"profile": "paper"})
+        for _, cell in paper_rows(table_id).iterrows():
+            wanted = [c for c in full if PAPER_ROW.get(c.row, c.row) == cell["method"] and c.dataset == cell["dataset"]
+                      and c.model == cell["model"]]
+            keys = {c.config.key() for c in wanted}
+            done = store[store["key"].isin(keys)] if not store.empty else store
+            if cell["dataset"] not in available:
+                available[cell["dataset"]] = datasets.is_available(cell["dataset"], root=data_root)
+            smoke = (not store.empty) and ((store["profile"] == "smoke") & (store["method"].map(lambda m: PAPER_ROW.get(m, m)) == cell["method"])).any()
+            if len(done) and len(done) >= len(keys):
+                state = "reproduced"
+            elif len(done):
+                state = "partial"
+            elif not available[cell["dataset"]]:
+                state = "needs data not present"
+            elif smoke:
+                state = "smoke only"
+            else:
+                state = "not run"
+            vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
+            rows.append({
+                "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
+                "paper": cell["value"], "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
+                "seeds": f"{len(done)}/{len(keys)}", "status": state,
+            })
+    return pd.DataFrame(rows)
+
+
+def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
+              device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
+
+    Returns ``(runs, table)``: one row per run, and :func:`compare`'s table."""
+
+    resolved = resolve_params(notebook, P)
+    require_data(resolved["datasets"], data_root)
+    runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
+                    threads=resolved.get("threads"))
+    full = full_protocol_results(notebook, results_dir)
+    runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
+    return runs, compare(notebook.replace("table", ""), runs)

@@ -92,10 +92,13 @@ report.dead_units(runs)
 # %%
 report.stability_probes(runs, artefact="table10")
 
+# %%
+from IPython.display import Markdown
+
+Markdown(report.describe_health(runs))
+
 # %% [markdown]
 # ## How ours compares
 
 # %%
-from IPython.display import Markdown
-
 Markdown(report.describe(table) + "\n" + report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent"))

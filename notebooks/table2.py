@@ -112,6 +112,11 @@ report.dead_units(runs)
 report.stability_probes(runs)
 
 # %%
+from IPython.display import Markdown
+
+Markdown(report.describe_health(runs))
+
+# %%
 curve = report.curves(runs)
 report.best_on_test(curve)
 
@@ -147,8 +152,6 @@ variant_gains = report.gains(runs, ["focusnet", *report.FOCUSNET_VARIANTS])
 print(variant_gains.to_string(index=False, na_rep="—") if len(variant_gains) else "no variant runs")
 
 # %%
-from IPython.display import Markdown
-
 Markdown(report.describe_variants(runs))
 
 # %% [markdown]

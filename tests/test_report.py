@@ -332,3 +332,23 @@ def test_ordering_statement_gives_the_interval_and_the_means_outside_it():
     assert text.endswith("outside our 95% interval of the mean for FocusNet (Ours) (ours 98.75 to 99.25).")
     table = report.gains(runs, ["focusnet"])
     assert table["95% CI of gain"].iloc[0] == "[-0.10, -0.10]"
+
+
+def test_health_statement_counts_failures_per_row_and_reads_their_probes(results_dir, one_thread):
+    import json
+
+    cells = experiments.plan("table2", {"profile": "smoke", "seeds": [0, 1], "variants": []})
+    ce = [c for c in cells if c.row == "ce"]  # both seeds train on the digits in the smoke profile's 3 epochs
+    runs = experiments.run_plan(ce, results_dir=str(results_dir), device="cpu")
+    assert report.describe_health(runs, profile="smoke") == (
+        "- **digits (lenet5), smoke (not a reproduction)**: every one of the 2 finished runs trained.")
+    failed = Path(runs["run_dir"][1]) / "metrics.jsonl"  # seed 1 made to look as if it had stayed at chance
+    failed.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
+    text = report.describe_health(runs, profile="smoke")
+    assert text == ("- **digits (lenet5), smoke (not a reproduction)**: 1 of 2 finished runs did not train (ce 1 of 2). "
+                    "Each was already at chance after its first epoch.")
+    experiments.run_plan(experiments.probe_cells([ce[1]], lrs=[0.01]), results_dir=str(results_dir), device="cpu")
+    probe = experiments.probe_config(ce[1].config, 0.01)
+    final = json.loads((results_dir / "probe" / f"{probe.label()}-{probe.key()}" / "final.json").read_text())
+    assert report.describe_health(runs, profile="smoke") == text + (
+        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final['test_top1']:.2f}% (1 of 1 probed).")

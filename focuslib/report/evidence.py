@@ -19,7 +19,6 @@ from ..store import CONFIG, ResultsStore
 
 def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
-
     if "run_dir" not in runs:  # runs not read from a store (e.g. built by hand) have no curves
         return pd.DataFrame()
     frames = [ResultsStore.read_metrics(Path(r.run_dir)) for r in runs[runs["profile"] == profile].itertuples()]
@@ -56,7 +55,6 @@ def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "c
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
     """Every finished run of ``profile`` that did not train: a non-finite training loss
     (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance."""
-
     curve = curves(runs, profile)
     out = []
     for (row, dataset, model, seed), part in (curve.groupby(["row", "dataset", "model", "seed"], sort=False)
@@ -76,7 +74,6 @@ def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1"
 
 def _dead_counts(run_dir: str | Path) -> dict[str, str]:
     """``{"dead after <layer>": "dead/units"}`` from a run's ``diagnostics.json``; empty if it has none."""
-
     path = Path(run_dir) / DIAGNOSTICS
     if not path.exists():
         return {}
@@ -104,7 +101,6 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
     epoch and the dead units at the end, or the command that runs a missing probe (``artefact``
     names the plan the failed run belongs to).
     They test a remedy a user could apply; they are never results."""
-
     failed = health(runs, profile, metric)
     where = runs.set_index(["row", "dataset", "model", "seed"])["run_dir"]
     rows = []
@@ -117,9 +113,11 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
             curve = [m[metric] for m in store.metrics(probe).to_dict("records")] if store.is_finished(probe) else []
             rows.append({
                 "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "lr": lr,
+                "final": curve[-1] if curve else np.nan,
                 f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
                 f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
                 f"--rows '{bad.row}' --seeds {bad.seed} --probe",
                 **_dead_counts(store.run_dir(probe)),
             })
-    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", f"{metric} by epoch"])
+    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "final",
+                                                             f"{metric} by epoch"])

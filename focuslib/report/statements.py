@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import paper
-from ..experiments import FOCUSNET_VARIANTS
-from .evidence import health
+from .. import datasets, paper
+from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS
+from .evidence import curves, health, stability_probes
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -187,3 +187,36 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
             text += " The stops cover different numbers of seeds so far."
         lines.append(text)
     return "\n".join(lines) or "- No Fig. 4 runs yet."
+
+
+def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
+    """A plain statement per (data set, model) of how often the recipe failed: the finished runs
+    of ``profile`` that did not train, per row, whether each was already at chance after its
+    first epoch, and what its stability probes (a few epochs at each probe learning rate) reached."""
+    mine = runs[runs["profile"] == profile].dropna(subset=[metric])
+    failed = health(runs, profile, metric)
+    first = curves(runs, profile)
+    probes = stability_probes(runs, profile=profile, metric=metric)
+    lines = []
+    for (dataset, model), part in mine.groupby(["dataset", "model"], sort=False):
+        bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
+        head = f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**"
+        if bad.empty:
+            lines.append(f"{head}: every one of the {len(part)} finished runs trained.")
+            continue
+        counts = part.groupby("row", sort=False).size()
+        failing = bad.groupby("row", sort=False).size()
+        per_row = "; ".join(f"{row} {failing.get(row, 0)} of {n}" for row, n in counts.items())
+        text = f"{head}: {len(bad)} of {len(part)} finished runs did not train ({per_row})."
+        chance = 100.0 / datasets.get_spec(dataset).num_classes
+        epoch1 = first[(first["epoch"] == 1) & (first["dataset"] == dataset) & (first["model"] == model)]
+        epoch1 = epoch1.set_index(["row", "seed"])[metric]
+        early = [epoch1.get((b.row, b.seed), float("nan")) <= 1.5 * chance for b in bad.itertuples()]
+        text += (" Each was already at chance after its first epoch." if all(early) else
+                 f" {sum(early)} of them were at chance after their first epoch.")
+        done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])
+        for lr, at in sorted(done.groupby("lr"), key=lambda g: -g[0]):  # the paper's lr first
+            values = ", ".join(f"{v:.2f}" for v in at["final"])
+            text += f" Probed for {PROBE_EPOCHS} epochs at the constant lr {lr:g}: {values}% ({len(at)} of {len(bad)} probed)."
+        lines.append(text)
+    return "\n".join(lines) or "- No finished runs yet."

@@ -160,7 +160,6 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
     Status: ``reproduced`` (full-protocol runs finished; how many seeds), ``partial``
     (some full-protocol seeds), ``smoke only`` (only a smoke stand-in ran), ``needs data not
     present`` (the data set is not on this machine), or ``not run``."""
-
     store = ResultsStore(results_dir).frame()
     rows = []
     available = {}
@@ -199,7 +198,6 @@ def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = No
     """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
 
     Returns ``(runs, table)``: one row per run, and :func:`compare`'s table."""
-
     resolved = resolve_params(notebook, P)
     require_data(resolved["datasets"], data_root)
     runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",

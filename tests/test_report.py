@@ -81,6 +81,21 @@ def _runs(values: dict[tuple[str, int], float], dataset="cub200", profile="paper
                           "epochs": 200, "key": f"{r}{s}", "test_top1": v} for (r, s), v in values.items()])
 
 
+def _mnist_runs_with_curves(tmp_path: Path, values: dict[tuple[str, int], float], train_loss: float) -> pd.DataFrame:
+    """LeNet-5/MNIST runs as :func:`_runs` makes them, each with a one-epoch ``metrics.jsonl``
+    ending at its final accuracy (the curve the health check reads)."""
+    import json
+
+    runs = _runs(values, dataset="mnist").assign(model="lenet5")
+    run_dirs = []
+    for key, final in zip(runs["key"], runs["test_top1"]):
+        d = tmp_path / key
+        d.mkdir()
+        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": train_loss, "test_top1": final}) + "\n")
+        run_dirs.append(str(d))
+    return runs.assign(run_dir=run_dirs)
+
+
 def test_summary_and_comparison_with_the_paper():
     runs = _runs({("ce", 0): 50.0, ("ce", 1): 52.0, ("focusnet", 0): 60.0})
     table = report.compare(2, runs).set_index("method")
@@ -207,16 +222,9 @@ def test_gain_curve_pairs_seed_and_epoch():
 
 
 def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mean(tmp_path):
-    import json
-
-    rows = []
-    for row, seed, final in [("ce", 0, 99.0), ("ce", 1, 98.0), ("dropmax", 0, 99.2), ("dropmax", 1, 11.35)]:
-        d = tmp_path / f"{row}{seed}"
-        d.mkdir()
-        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 0.1, "test_top1": final}) + "\n")
-        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
-                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
-    text = report.describe_ordering(pd.DataFrame(rows))
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("dropmax", 0): 99.2,
+                                              ("dropmax", 1): 11.35}, train_loss=0.1)
+    text = report.describe_ordering(runs)
     assert "DropMax [8] 55.27, n=2" in text  # (99.2 + 11.35) / 2: the failed seed stays in the mean
     assert ("DropMax [8] seed 1 did not train: at chance (final 11.35%, chance 10.00%); its mean above includes it, "
             "over the seeds that trained it is 99.20 (n=1).") in text
@@ -274,38 +282,23 @@ def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir,
 
 
 def test_a_failed_variant_stays_out_of_the_papers_ordering_statement(tmp_path):
-    import json
-
-    rows = []
-    for row, seed, final in [("ce", 0, 99.0), ("focusnet", 0, 99.1), ("focusnet[d_attached]", 0, 9.74)]:
-        d = tmp_path / f"{row}{seed}"
-        d.mkdir()
-        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 3.2, "test_top1": final}) + "\n")
-        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
-                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
-    runs = pd.DataFrame(rows)
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("focusnet", 0): 99.1, ("focusnet[d_attached]", 0): 9.74},
+                                   train_loss=3.2)
     assert len(report.health(runs)) == 1  # the health table still lists it
     text = report.describe_ordering(runs)
     assert "d_attached" not in text and "did not train" not in text
 
 
 def test_variant_statement_names_failed_seeds_and_pairs_the_rest(tmp_path):
-    import json
-
-    rows = []
-    for row, seed, final in [("ce", 0, 99.0), ("ce", 1, 98.0), ("focusnet", 0, 99.1), ("focusnet", 1, 98.5),
-                             ("focusnet[d_attached]", 0, 9.74), ("focusnet[d_attached]", 1, 98.3)]:
-        d = tmp_path / f"{row}{seed}"
-        d.mkdir()
-        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": 1.0, "test_top1": final}) + "\n")
-        rows.append({"row": row, "dataset": "mnist", "model": "lenet5", "seed": seed, "x": None, "profile": "paper",
-                     "epochs": 200, "key": f"{row}{seed}", "test_top1": final, "run_dir": str(d)})
-    text = report.describe_variants(pd.DataFrame(rows))
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("focusnet", 0): 99.1,
+                                              ("focusnet", 1): 98.5, ("focusnet[d_attached]", 0): 9.74,
+                                              ("focusnet[d_attached]", 1): 98.3}, train_loss=1.0)
+    text = report.describe_variants(runs)
     assert text == ("- **focusnet[d_attached]** (post-hoc), mnist (lenet5): 2 seed(s) finished; seed 0 did not train, "
                     "at chance (final 9.74%, chance 10.00%). Over the 1 seed(s) that trained, its paired gain over "
                     "its own baseline is 0.30 (n=1) (1/1 seeds gaining); the paper's reading of the loss on the same "
                     "seeds: 0.50 (n=1).")
-    assert report.describe_variants(pd.DataFrame(rows[:4])) == "- No variant runs yet."
+    assert report.describe_variants(runs[~runs["row"].isin(report.FOCUSNET_VARIANTS)]) == "- No variant runs yet."
 
 
 def test_t_interval_and_what_it_says_about_the_papers_gain():

@@ -21,9 +21,8 @@ def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
     if "run_dir" not in runs:  # runs not read from a store (e.g. built by hand) have no curves
         return pd.DataFrame()
-    frames = [ResultsStore.read_metrics(Path(r.run_dir)) for r in runs[runs["profile"] == profile].itertuples()]
     rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, **m}
-            for r, ms in zip(runs[runs["profile"] == profile].itertuples(), frames) for m in ms]
+            for r in runs[runs["profile"] == profile].itertuples() for m in ResultsStore.read_metrics(Path(r.run_dir))]
     return pd.DataFrame(rows)
 
 

@@ -4,7 +4,8 @@ Layout: ``<root>/<profile>/<label>-<key>/`` holding ``config.yaml`` (the full
 :class:`~focuslib.config.RunConfig` plus runtime facts), ``metrics.jsonl`` (one JSON row
 per epoch), ``final.json`` (written last: a run is finished iff it exists),
 ``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
-frozen baseline/teacher). Checkpoints and weights are never committed; the small text
+frozen baseline/teacher). A run whose configuration differs from a finished one only in more
+epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`). Checkpoints and weights are never committed; the small text
 artifacts of the ``paper`` profile are. While a process trains a run, ``train.lock`` names it,
 so a second process (another terminal, a second background job) never writes the same folder.
 """
@@ -109,6 +110,31 @@ class ResultsStore:
         if not self.is_finished(cfg):
             return None
         return json.loads(path.read_text())
+
+    def prefix(self, cfg: RunConfig) -> RunConfig | None:
+        """The longest finished run, with its checkpoint, whose configuration is ``cfg`` with
+        fewer epochs, else ``None``.
+
+        Its lr schedule, data order and seeds are those of ``cfg``'s first epochs, so ``cfg``
+        can continue from its checkpoint instead of retraining them (e.g. Fig. 4's baselines
+        stopped at 1, 10, ..., 60 epochs are one training run, as in the paper). Whether the
+        method allows it is the trainer's call (:attr:`~focuslib.methods.Method.uses_run_length`).
+        """
+        pattern = f"{cfg.label().rsplit('-e', 1)[0]}-e*-*/{FINAL}"
+        best: RunConfig | None = None
+        for final in self.root.joinpath(cfg.profile).glob(pattern):
+            try:
+                doc = yaml.safe_load((final.parent / CONFIG).read_text()) or {}
+            except (OSError, yaml.YAMLError):
+                continue  # an unreadable folder is no prefix; cfg then trains from its first epoch
+            epochs = (doc.get("config") or {}).get("epochs")
+            if not isinstance(epochs, int) or not 0 < epochs < cfg.epochs:
+                continue
+            shorter = cfg.replace(epochs=epochs)
+            if (doc.get("key") == shorter.key() and self.run_dir(shorter) == final.parent
+                    and (final.parent / CHECKPOINT).exists() and (best is None or epochs > best.epochs)):
+                best = shorter
+        return best
 
     def metrics(self, cfg: RunConfig) -> pd.DataFrame:
         """Per-epoch metrics of one run (empty frame if none yet)."""

@@ -50,7 +50,7 @@ class Runtime:
     device: str = "auto"
     data_root: str | None = None
     results_dir: str | None = None
-    resume: bool = True
+    resume: bool = True  # from the run's checkpoint, else from a shorter run of the same config
     quiet: bool = False
     amp: bool | None = None  # default: bf16 autocast on CUDA, off on CPU
     channels_last: bool | None = None  # default: on for CUDA
@@ -289,21 +289,27 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
 
         run_dir = store.run_dir(cfg)
         ckpt_path = run_dir / CHECKPOINT
-        start_epoch, history = 0, []
-        if runtime.resume and ckpt_path.exists():
-            state = load_torch(ckpt_path)
-            if state.get("key") != cfg.key():
-                raise CheckpointError(f"{ckpt_path} belongs to run {state.get('key')!r}, not {cfg.key()!r}")
+        start_epoch, history, continued_from = 0, [], None
+        source = _resume_source(cfg, store, runtime, method)
+        if source is not None:
+            source_dir = store.run_dir(source)
+            state = load_torch(source_dir / CHECKPOINT)
+            if state.get("key") != source.key():
+                raise CheckpointError(f"{source_dir / CHECKPOINT} belongs to run {state.get('key')!r}, "
+                                      f"not {source.key()!r}")
             model.load_state_dict(state["model"])
             method.load_state_dict(state["method"])
             optimizer.load_state_dict(state["optimizer"])
             scheduler.load_state_dict(state["scheduler"])
             set_rng_state(state["rng"])
             start_epoch = state["epoch"]
-            history = store.read_metrics(run_dir)[:start_epoch]
-            _log(runtime, f"resuming {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
+            history = store.read_metrics(source_dir)[:start_epoch]
+            continued_from = state.get("continued_from") if source == cfg else source.key()
+            verb = "resuming" if source == cfg else f"continuing {source.label()} ({source.key()}) as"
+            _log(runtime, f"{verb} {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
         if rank == 0:
-            store.start(cfg, _runtime_facts(runtime, device, amp, channels_last, deterministic, world))
+            facts = _runtime_facts(runtime, device, amp, channels_last, deterministic, world)
+            store.start(cfg, {**facts, **({"continued_from": continued_from} if continued_from else {})})
 
         cached = _teacher_cache(teacher, train_data, runtime, augment, amp, device, channels_last)
         stop = cfg.epochs if runtime.stop_after_epochs is None else min(cfg.epochs, start_epoch + runtime.stop_after_epochs)
@@ -323,6 +329,7 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
                 save_torch(ckpt_path, {
                     "key": cfg.key(), "epoch": epoch + 1, "model": model.state_dict(), "method": method.state_dict(),
                     "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng_state(),
+                    "continued_from": continued_from,
                 })
             _log(runtime, _summary(cfg, row))
         if stop < cfg.epochs:
@@ -336,6 +343,16 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
                                            "num_classes": num_classes})
             store.finish(cfg, final)
     return RunResult(cfg, run_dir, final, trained=True)
+
+
+def _resume_source(cfg: RunConfig, store: ResultsStore, runtime: Runtime, method: Method) -> RunConfig | None:
+    """The run whose checkpoint ``cfg`` starts from: its own (resume), else a finished run of
+    the same configuration with fewer epochs (:meth:`ResultsStore.prefix`), else none."""
+    if not runtime.resume:
+        return None
+    if (store.run_dir(cfg) / CHECKPOINT).exists():
+        return cfg
+    return None if method.uses_run_length else store.prefix(cfg)
 
 
 def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, cached, method_cls, runtime, amp,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 from focuslib.config import RunConfig
 from focuslib.store import ResultsStore, StoreConflictError
@@ -212,3 +213,41 @@ def test_a_fixed_thread_count_is_used_while_training_and_restored(tmp_path):
     assert results[0] == results[1]  # the same numbers whatever the caller's thread count
     with pytest.raises(ValueError, match="threads must be >= 1"):
         Runtime(device="cpu", threads=0)
+
+
+def test_a_longer_run_continues_the_shorter_run_of_its_config_bit_identically(tmp_path, one_thread):
+    store = ResultsStore(tmp_path / "a")
+    short, long = tiny(epochs=2, milestones=(1,)), tiny(epochs=4, milestones=(1,))
+    run(short, runtime=quiet(tmp_path / "a"), store=store)
+    runtime = quiet(tmp_path / "a")
+    runtime.stop_after_epochs = 1  # continued, then interrupted: the resume keeps the record
+    assert not run(long, runtime=runtime, store=store).finished
+    continued = run(long, runtime=quiet(tmp_path / "a"), store=store)
+    scratch = run(long, runtime=quiet(tmp_path / "b"))
+    assert metrics(continued) == metrics(scratch) and len(metrics(continued)) == 4
+    wa, wb = load_torch(continued.run_dir / "model.pt")["model"], load_torch(scratch.run_dir / "model.pt")["model"]
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    facts = lambda r: yaml.safe_load((r.run_dir / "config.yaml").read_text())["runtime"]  # noqa: E731
+    assert facts(continued)["continued_from"] == short.key() and "continued_from" not in facts(scratch)
+
+
+def test_only_a_finished_shorter_run_of_the_same_config_is_continued(results_dir, one_thread):
+    from focuslib.methods import create_method
+    from focuslib.store import CHECKPOINT
+    from focuslib.train import _resume_source
+
+    store, runtime = ResultsStore(results_dir), quiet(results_dir)
+    long = tiny(epochs=5, milestones=())
+    for cfg in (tiny(epochs=1, milestones=()), tiny(epochs=2, milestones=()), tiny(epochs=3, milestones=(), lr=0.05)):
+        run(cfg, runtime=runtime, store=store)
+    partial = Runtime(device="cpu", results_dir=str(results_dir), quiet=True, stop_after_epochs=1)
+    run(tiny(epochs=4, milestones=()), runtime=partial, store=store)  # unfinished: no prefix
+    assert store.prefix(long) == tiny(epochs=2, milestones=())  # the longest finished one of the same config
+    assert store.prefix(tiny(epochs=2, milestones=())) == tiny(epochs=1, milestones=())
+    assert store.prefix(tiny(epochs=5, milestones=(), seed=1)) is None
+    ce, one = create_method("ce"), create_method("one", scale_rampup=True)
+    assert _resume_source(long, store, runtime, ce) == tiny(epochs=2, milestones=())
+    assert _resume_source(long, store, runtime, one) is None  # its ramp-up depends on the run's length
+    assert _resume_source(long, store, Runtime(device="cpu", results_dir=str(results_dir), resume=False), ce) is None
+    (store.run_dir(tiny(epochs=2, milestones=())) / CHECKPOINT).unlink()
+    assert store.prefix(long) == tiny(epochs=1, milestones=())

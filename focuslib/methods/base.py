@@ -40,12 +40,16 @@ class Method(nn.Module):
       than one view, ``x`` is a tuple of ``num_views`` tensors of shape ``(B, C, H, W)``.
     * ``paired_sampling``: the batch holds ``B`` samples followed by ``B`` partners of the
       same classes (CS-KD), so ``x`` has ``2B`` rows and ``y[B:] == y[:B]``.
+    * ``uses_run_length``: a step depends on ``num_epochs`` (a ramp-up scaled to the run's
+      length), so the first epochs of a longer run differ from a shorter run's and the trainer
+      must not continue one from the other (:meth:`~focuslib.store.ResultsStore.prefix`).
     """
 
     name: ClassVar[str] = ""
     needs_teacher: ClassVar[bool] = False
     num_views: ClassVar[int] = 1
     paired_sampling: ClassVar[bool] = False
+    uses_run_length: bool = False
 
     def setup(self, model: nn.Module, num_classes: int) -> None:
         """Build the method's extra modules for ``model`` (default: none)."""

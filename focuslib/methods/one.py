@@ -141,6 +141,10 @@ class ONE(Method):
             nn.Softmax(dim=1),
         ).to(device)
 
+    @property
+    def uses_run_length(self) -> bool:  # type: ignore[override]
+        return self.scale_rampup
+
     def rampup_length(self, num_epochs: int) -> float:
         """R in epochs, scaled to ``num_epochs`` when ``scale_rampup``."""
         return self.rampup_epochs * num_epochs / OFFICIAL_EPOCHS if self.scale_rampup else self.rampup_epochs

@@ -21,6 +21,9 @@
 # baseline gets more accurate, and beats the fully trained baseline even with a baseline near
 # chance (1.29% on CUB-200). The dashed line is the fully trained baseline, the solid line
 # FocusNet on it. Every point is the mean of the final-epoch test accuracy over the seeds shown.
+# The stopped baselines of one seed are one training run: the baseline stopped at 10 epochs
+# continues the one stopped at 1 (the same configuration with more epochs; its `config.yaml`
+# names it under `continued_from`), which gives the same weights as training it from scratch.
 
 # %% tags=["parameters"]
 profile = None  # None: "smoke" on the embedded digits data, else "paper" (see params/*.yaml)

@@ -339,9 +339,29 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     failed.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
     text = report.describe_health(runs, profile="smoke")
     assert text == ("- **digits (lenet5), smoke (not a reproduction)**: 1 of 2 finished runs did not train (ce 1 of 2). "
-                    "Each was already at chance after its first epoch.")
+                    "Failure rate 50% (exact 95% interval 1% to 99%). Each was already at chance after its first epoch.")
     experiments.run_plan(experiments.probe_cells([ce[1]], lrs=[0.01]), results_dir=str(results_dir), device="cpu")
     probe = experiments.probe_config(ce[1].config, 0.01)
     final = json.loads((results_dir / "probe" / f"{probe.label()}-{probe.key()}" / "final.json").read_text())
     assert report.describe_health(runs, profile="smoke") == text + (
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final['test_top1']:.2f}% (1 of 1 probed).")
+
+
+def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row():
+    from math import comb
+
+    from scipy.stats import beta
+
+    from focuslib.report.statements import failure_rates
+
+    runs, failed = pd.Series({"ce": 6, "dropmax": 6}), pd.Series({"ce": 0, "dropmax": 5})
+    low, high = beta.ppf(0.025, 5, 8), beta.ppf(0.975, 6, 7)  # Clopper-Pearson for 5 of 12
+    # Two-sided Fisher: the tables with 5 failures in 12 runs as extreme as the observed ones (5 or 0 in dropmax).
+    p = (comb(6, 5) * comb(6, 0) + comb(6, 0) * comb(6, 5)) / comb(12, 5)
+    assert failure_rates(runs, failed) == (
+        f" Failure rate 42% (exact 95% interval {low:.0%} to {high:.0%})."
+        f" dropmax (5 of 6) against the other rows (0 of 6): Fisher's exact test p = {p:.2f},"
+        " unlikely under one failure rate common to all rows.")
+    even = failure_rates(runs, pd.Series({"ce": 1, "dropmax": 2}))
+    assert even.endswith("dropmax (2 of 6) against the other rows (1 of 6): Fisher's exact test p = 1.00, "
+                         "too few runs to say that the rows fail at different rates.")

@@ -4,6 +4,7 @@ the rows, the paired gains and their intervals, the post-hoc variants, and Fig. 
 from __future__ import annotations
 
 import pandas as pd
+from scipy import stats
 
 from .. import datasets, paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS
@@ -189,6 +190,24 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     return "\n".join(lines) or "- No Fig. 4 runs yet."
 
 
+def failure_rates(runs: pd.Series, failed: pd.Series) -> str:
+    """How sure the failure counts are: the pooled failure rate with its exact (Clopper-Pearson)
+    95% interval and, with several rows, Fisher's exact test of the row failing most often against
+    all the others together (``runs``/``failed``: counts per row, same index)."""
+    k, n = int(failed.sum()), int(runs.sum())
+    ci = stats.binomtest(k, n).proportion_ci(method="exact")
+    text = f" Failure rate {k / n:.0%} (exact 95% interval {ci.low:.0%} to {ci.high:.0%})."
+    if len(runs) > 1:
+        worst = failed.idxmax()
+        a, b = int(failed[worst]), int(runs[worst])
+        c, d = k - a, n - b
+        p = stats.fisher_exact([[a, b - a], [c, d - c]]).pvalue
+        verdict = ("too few runs to say that the rows fail at different rates" if p >= 0.05 else
+                   "unlikely under one failure rate common to all rows")
+        text += f" {worst} ({a} of {b}) against the other rows ({c} of {d}): Fisher's exact test p = {p:.2f}, {verdict}."
+    return text
+
+
 def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
     """A plain statement per (data set, model) of how often the recipe failed: the finished runs
     of ``profile`` that did not train, per row, whether each was already at chance after its
@@ -208,6 +227,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         failing = bad.groupby("row", sort=False).size()
         per_row = "; ".join(f"{row} {failing.get(row, 0)} of {n}" for row, n in counts.items())
         text = f"{head}: {len(bad)} of {len(part)} finished runs did not train ({per_row})."
+        text += failure_rates(counts, failing.reindex(counts.index, fill_value=0))
         chance = 100.0 / datasets.get_spec(dataset).num_classes
         epoch1 = first[(first["epoch"] == 1) & (first["dataset"] == dataset) & (first["model"] == model)]
         epoch1 = epoch1.set_index(["row", "seed"])[metric]

@@ -365,3 +365,20 @@ def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row
     even = failure_rates(runs, pd.Series({"ce": 1, "dropmax": 2}))
     assert even.endswith("dropmax (2 of 6) against the other rows (1 of 6): Fisher's exact test p = 1.00, "
                          "too few runs to say that the rows fail at different rates.")
+
+
+def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(tmp_path):
+    from focuslib.store import ResultsStore
+
+    store = ResultsStore(tmp_path / "results")
+    values = {"ce": [99.2, 99.3, 99.4, 99.3, 99.35], "focusnet": [99.0, 99.1, 98.9, 99.0, 99.05], "dropmax": [99.4, 11.35]}
+    for c in experiments.plan("table2", {"profile": "paper"}):
+        if c.dataset == "mnist" and c.seed < len(values.get(c.row, [])):
+            store.start(c.config, {})
+            store.finish(c.config, {"test_top1": values[c.row][c.seed]})
+    status = report.status(results_dir=str(store.root), data_root=str(tmp_path / "nodata"))
+    mnist = status[status["data set"] == "mnist"].set_index("method")
+    assert mnist.loc["Baseline", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "yes", 0]
+    # 99.56 lies far above every FocusNet seed: complete, and it disagrees
+    assert mnist.loc["FocusNet (Ours)", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "no", 0]
+    assert mnist.loc["DropMax [8]", ["status", "seeds", "did not train"]].tolist() == ["partial", "2/5", 1]

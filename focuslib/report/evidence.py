@@ -51,6 +51,12 @@ def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "c
     return (both[method] - both[baseline]).dropna().rename("gain").reset_index()
 
 
+def at_chance(accuracy: float, dataset: str) -> bool:
+    """Whether a final accuracy (%) shows a run that did not train: non-finite, or within 1.5x
+    of chance (100 / number of classes)."""
+    return not np.isfinite(accuracy) or accuracy <= 1.5 * 100.0 / datasets.get_spec(dataset).num_classes
+
+
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
     """Every finished run of ``profile`` that did not train: a non-finite training loss
     (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance."""
@@ -65,7 +71,7 @@ def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1"
         if len(bad):
             out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
                         "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})", "final": final})
-        elif final <= 1.5 * chance:
+        elif at_chance(final, dataset):
             out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
                         "problem": f"at chance (final {final:.2f}%, chance {chance:.2f}%)", "final": final})
     return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])

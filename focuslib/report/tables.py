@@ -11,6 +11,7 @@ import pandas as pd
 from .. import datasets, paper
 from ..experiments import FOCUSNET_VARIANTS, plan, require_data, resolve_params, run_plan
 from ..store import ResultsStore
+from .evidence import at_chance
 
 #: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
 PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
@@ -157,9 +158,11 @@ def fig4_frame(runs: pd.DataFrame) -> pd.DataFrame:
 def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:
     """Every accuracy cell of the paper's Tables 2, 3, 5, 7-10 with what the store holds for it.
 
-    Status: ``reproduced`` (full-protocol runs finished; how many seeds), ``partial``
-    (some full-protocol seeds), ``smoke only`` (only a smoke stand-in ran), ``needs data not
-    present`` (the data set is not on this machine), or ``not run``."""
+    Status: ``complete`` (every full-protocol seed finished), ``partial`` (some of them),
+    ``smoke only`` (only a smoke stand-in ran), ``needs data not present`` (the data set is not
+    on this machine), or ``not run``. A finished cell also says whether the paper's number lies
+    in the 95% interval of our mean (:func:`t_interval`; two seeds at least) and how many of its
+    runs did not train (:func:`~focuslib.report.evidence.at_chance`): "complete" is not "agrees"."""
     store = ResultsStore(results_dir).frame()
     rows = []
     available = {}
@@ -175,7 +178,7 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
                 available[cell["dataset"]] = datasets.is_available(cell["dataset"], root=data_root)
             smoke = (not store.empty) and ((store["profile"] == "smoke") & (store["method"].map(lambda m: PAPER_ROW.get(m, m)) == cell["method"])).any()
             if len(done) and len(done) >= len(keys):
-                state = "reproduced"
+                state = "complete"
             elif len(done):
                 state = "partial"
             elif not available[cell["dataset"]]:
@@ -185,10 +188,13 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
             else:
                 state = "not run"
             vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
+            low, high = t_interval(vals)
             rows.append({
                 "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
                 "paper": cell["value"], "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
                 "seeds": f"{len(done)}/{len(keys)}", "status": state,
+                "paper in our 95% CI": "—" if np.isnan(low) else "yes" if low <= cell["value"] <= high else "no",
+                "did not train": sum(at_chance(v, cell["dataset"]) for v in vals) if len(vals) else "—",
             })
     return pd.DataFrame(rows)
 

@@ -99,6 +99,13 @@ report.health(runs)
 report.dead_units(runs)
 
 # %% [markdown]
+# Train accuracy (%) over each run's first epoch, one column per seed: a run that collapses
+# does so in that epoch, so this also shows how slowly the runs that did train started.
+
+# %%
+report.first_epoch(runs).round(1)
+
+# %% [markdown]
 # ### What a user can do: stability probes
 #
 # For each run that did not train, the same configuration (data, model, method, seed, baseline

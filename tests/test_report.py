@@ -338,8 +338,11 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     failed = Path(runs["run_dir"][1]) / "metrics.jsonl"  # seed 1 made to look as if it had stayed at chance
     failed.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
     text = report.describe_health(runs, profile="smoke")
+    seed0 = json.loads((Path(runs["run_dir"][0]) / "metrics.jsonl").read_text().splitlines()[0])["train_top1"]
     assert text == ("- **digits (lenet5), smoke (not a reproduction)**: 1 of 2 finished runs did not train (ce 1 of 2). "
-                    "Failure rate 50% (exact 95% interval 1% to 99%). Each was already at chance after its first epoch.")
+                    "Failure rate 50% (exact 95% interval 1% to 99%). Each was already at chance after its first epoch. "
+                    f"Mean train accuracy over the first epoch of the runs that did train, per row: ce {seed0:.1f}%.")
+    assert report.first_epoch(runs, profile="smoke").loc[("digits", "lenet5", "ce")].tolist() == [seed0]
     experiments.run_plan(experiments.probe_cells([ce[1]], lrs=[0.01]), results_dir=str(results_dir), device="cpu")
     probe = experiments.probe_config(ce[1].config, 0.01)
     final = json.loads((results_dir / "probe" / f"{probe.label()}-{probe.key()}" / "final.json").read_text())

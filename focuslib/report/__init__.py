@@ -11,7 +11,7 @@ Notebooks call everything as ``report.<name>``.
 
 from ..experiments import FOCUSNET_VARIANTS
 from .plots import fig4_plot, plot_curves, plot_gain_curve
-from .evidence import best_on_test, curves, dead_units, gain_curve, health, stability_probes
+from .evidence import best_on_test, curves, dead_units, first_epoch, gain_curve, health, stability_probes
 from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_variants,
                          gain_verdict)
 from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fmt, full_protocol_results, gains, paired_gains,
@@ -19,7 +19,8 @@ from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fmt, full_pr
 
 __all__ = [
     "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "compare", "curves", "dead_units", "describe",
-    "describe_fig4", "describe_health", "describe_ordering", "describe_variants", "fig4_frame", "fig4_plot", "fmt",
+    "describe_fig4", "describe_health", "describe_ordering", "describe_variants", "fig4_frame", "fig4_plot",
+    "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
     "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "reproduce", "stability_probes", "status", "styled",
     "summarise", "t_interval",

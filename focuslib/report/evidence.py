@@ -26,6 +26,17 @@ def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def first_epoch(runs: pd.DataFrame, profile: str = "paper", metric: str = "train_top1") -> pd.DataFrame:
+    """``metric`` after the first epoch of every finished run of ``profile``: one row per
+    (data set, model, row), one column per seed. A run that collapses does so there, so this
+    shows how close the runs that did train came to it."""
+    curve = curves(runs, profile)
+    if curve.empty or metric not in curve:
+        return pd.DataFrame()
+    first = curve[curve["epoch"] == 1]
+    return first.pivot_table(index=["dataset", "model", "row"], columns="seed", values=metric, sort=False)
+
+
 def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     """The final epoch beside the best epoch *on the test set* per run. The best-on-test epoch is
     a selection on the test set, so it is never our result; it is shown only to compare with

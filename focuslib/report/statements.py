@@ -8,7 +8,7 @@ from scipy import stats
 
 from .. import datasets, paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS
-from .evidence import curves, health, stability_probes
+from .evidence import curves, first_epoch, health, stability_probes
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -211,11 +211,13 @@ def failure_rates(runs: pd.Series, failed: pd.Series) -> str:
 def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
     """A plain statement per (data set, model) of how often the recipe failed: the finished runs
     of ``profile`` that did not train, per row, whether each was already at chance after its
-    first epoch, and what its stability probes (a few epochs at each probe learning rate) reached."""
+    first epoch, every row's mean train accuracy over that epoch, and what the stability probes
+    (a few epochs at each probe learning rate) reached."""
     mine = runs[runs["profile"] == profile].dropna(subset=[metric])
     failed = health(runs, profile, metric)
     first = curves(runs, profile)
     probes = stability_probes(runs, profile=profile, metric=metric)
+    first_train = first_epoch(runs, profile)
     lines = []
     for (dataset, model), part in mine.groupby(["dataset", "model"], sort=False):
         bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
@@ -234,6 +236,14 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         early = [epoch1.get((b.row, b.seed), float("nan")) <= 1.5 * chance for b in bad.itertuples()]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
+        if len(first_train):
+            start = first_train.copy()
+            for b in bad.itertuples():
+                start.loc[(dataset, model, b.row), b.seed] = float("nan")
+            where = start.index.to_frame()
+            start = start[((where["dataset"] == dataset) & (where["model"] == model)).to_numpy()].mean(axis=1)
+            text += (" Mean train accuracy over the first epoch of the runs that did train, per row: "
+                     + "; ".join(f"{row[2]} {v:.1f}%" for row, v in start.dropna().items()) + ".")
         done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])
         for lr, at in sorted(done.groupby("lr"), key=lambda g: -g[0]):  # the paper's lr first
             values = ", ".join(f"{v:.2f}" for v in at["final"])

@@ -5,8 +5,8 @@ Layout: ``<root>/<profile>/<label>-<key>/`` holding ``config.yaml`` (the full
 per epoch), ``final.json`` (written last: a run is finished iff it exists),
 ``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
 frozen baseline/teacher). A run whose configuration differs from a finished one only in more
-epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`). Checkpoints and weights are never committed; the small text
-artifacts of the ``paper`` profile are. While a process trains a run, ``train.lock`` names it,
+epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`). Checkpoints and
+weights are never committed; the small text artifacts of the ``paper`` profile are. While a process trains a run, ``train.lock`` names it,
 so a second process (another terminal, a second background job) never writes the same folder.
 """
 
@@ -131,8 +131,8 @@ class ResultsStore:
             if not isinstance(epochs, int) or not 0 < epochs < cfg.epochs:
                 continue
             shorter = cfg.replace(epochs=epochs)
-            if (doc.get("key") == shorter.key() and self.run_dir(shorter) == final.parent
-                    and (final.parent / CHECKPOINT).exists() and (best is None or epochs > best.epochs)):
+            if (doc.get("key") == shorter.key() and (final.parent / CHECKPOINT).exists()
+                    and (best is None or epochs > best.epochs)):
                 best = shorter
         return best
 

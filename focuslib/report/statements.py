@@ -215,7 +215,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
     (a few epochs at each probe learning rate) reached."""
     mine = runs[runs["profile"] == profile].dropna(subset=[metric])
     failed = health(runs, profile, metric)
-    first = curves(runs, profile)
+    curve = curves(runs, profile)
     probes = stability_probes(runs, profile=profile, metric=metric)
     first_train = first_epoch(runs, profile)
     lines = []
@@ -231,19 +231,19 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         text = f"{head}: {len(bad)} of {len(part)} finished runs did not train ({per_row})."
         text += failure_rates(counts, failing.reindex(counts.index, fill_value=0))
         chance = 100.0 / datasets.get_spec(dataset).num_classes
-        epoch1 = first[(first["epoch"] == 1) & (first["dataset"] == dataset) & (first["model"] == model)]
+        epoch1 = curve[(curve["epoch"] == 1) & (curve["dataset"] == dataset) & (curve["model"] == model)]
         epoch1 = epoch1.set_index(["row", "seed"])[metric]
         early = [epoch1.get((b.row, b.seed), float("nan")) <= 1.5 * chance for b in bad.itertuples()]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
         if len(first_train):
-            start = first_train.copy()
+            trained = first_train.copy()
             for b in bad.itertuples():
-                start.loc[(dataset, model, b.row), b.seed] = float("nan")
-            where = start.index.to_frame()
-            start = start[((where["dataset"] == dataset) & (where["model"] == model)).to_numpy()].mean(axis=1)
+                trained.loc[(dataset, model, b.row), b.seed] = float("nan")
+            where = trained.index.to_frame()
+            means = trained[((where["dataset"] == dataset) & (where["model"] == model)).to_numpy()].mean(axis=1)
             text += (" Mean train accuracy over the first epoch of the runs that did train, per row: "
-                     + "; ".join(f"{row[2]} {v:.1f}%" for row, v in start.dropna().items()) + ".")
+                     + "; ".join(f"{key[2]} {v:.1f}%" for key, v in means.dropna().items()) + ".")
         done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])
         for lr, at in sorted(done.groupby("lr"), key=lambda g: -g[0]):  # the paper's lr first
             values = ", ".join(f"{v:.2f}" for v in at["final"])

@@ -210,6 +210,23 @@ def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
     assert "Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)" in text
     assert "FocusNet (Ours)'s gain over its own baseline, paired by seed: -0.10 (n=1), 0/1 seeds gaining." in text
     assert "paper's gain" not in text
+    # The paper ranks Baseline < L_cls < FocusNet on both CUB-200 and Stanford Dogs: 3 pairs; ours keeps 1.
+    assert ("On every data set of its table the paper ranks 3 pairs of these rows the same way; over the 1 seed(s) "
+            "every row here has finished, our means keep 1 of them (not: Baseline < FocusNet (Ours); "
+            "Ablations (lcls) < FocusNet (Ours)).") in text
+    lcls_only_seed = pd.concat([runs, _runs({("lcls", 1): 90.0}, dataset="mnist").assign(model="lenet5")])
+    assert "over the 1 seed(s) every row here has finished, our means keep 1 of them" in report.describe_ordering(
+        lcls_only_seed, table=10, gain_of="lcls+ratt+rent")  # seed 1 lacks the other rows: left out
+
+
+def test_paper_pairs_keep_only_the_ranking_every_data_set_shares():
+    from focuslib.report.statements import paper_pairs
+
+    pairs = paper_pairs(10)
+    # Table 10: L_cls + R_ent is below L_cls + R_att on CUB-200 (61.10 < 61.27) but above it on
+    # Stanford Dogs (68.76 > 67.21); every other pair of the five rows keeps its order on both.
+    assert ("lcls+rent", "lcls+ratt") not in pairs and ("lcls+ratt", "lcls+rent") not in pairs
+    assert len(pairs) == 9 and ("ce", "lcls") in pairs and ("lcls+ratt", "lcls+ratt+rent") in pairs
 
 
 def test_gain_curve_pairs_seed_and_epoch():

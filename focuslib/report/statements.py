@@ -47,6 +47,33 @@ def describe(table: pd.DataFrame) -> str:
     return "\n".join(lines) or "- No results yet."
 
 
+def paper_pairs(table: str | int, metric: str = "top1") -> list[tuple[str, str]]:
+    """The pairs ``(a, b)`` of the paper's rows of ``table`` with ``a`` below ``b`` on every data
+    set where the paper gives both: the part of its ranking that all its data sets share."""
+    values = paper_rows(table, metric).pivot_table(index="method", columns=["dataset", "model"], values="value")
+    pairs = []
+    for a in values.index:
+        for b in values.index:
+            both = values.loc[[a, b]].dropna(axis=1)
+            if a != b and both.shape[1] and (both.loc[a] < both.loc[b]).all():
+                pairs.append((a, b))
+    return pairs
+
+
+def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label) -> str:
+    """For a data set the paper's table lacks: how many of :func:`paper_pairs` our means keep,
+    over the seeds that every row of ``runs`` has finished."""
+    pairs = [(a, b) for a, b in paper_pairs(table, metric.replace("test_", "")) if {a, b} <= set(runs["row"])]
+    per_seed = runs.pivot_table(index="seed", columns="row", values=metric).dropna()
+    if not pairs or per_seed.empty:
+        return ""
+    means = per_seed.mean()
+    broken = [f"{label(a)} < {label(b)}" for a, b in pairs if not means[a] < means[b]]
+    text = (f" On every data set of its table the paper ranks {len(pairs)} pairs of these rows the same way; over the "
+            f"{len(per_seed)} seed(s) every row here has finished, our means keep {len(pairs) - len(broken)} of them")
+    return text + (f" (not: {'; '.join(broken)})." if broken else ".")
+
+
 def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",
                       metric: str = "test_top1") -> str:
     """A plain statement per full-protocol (data set, model): our means beside the paper's,
@@ -68,6 +95,8 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
         if paper_part.empty:
             ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})" for m in ours_order)
             text = f"{head}: the paper's table has no numbers here (our addition). Ours, low to high: {ranking}."
+            here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & mine["row"].isin(part.index)]
+            text += _pattern_agreement(here, table, metric, label)
         else:
             order = [m for m in paper_part["value"].sort_values().index if m in part.index]
             if not order:

@@ -6,8 +6,9 @@ per epoch), ``final.json`` (written last: a run is finished iff it exists),
 ``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
 frozen baseline/teacher). A run whose configuration differs from a finished one only in more
 epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`). Checkpoints and
-weights are never committed; the small text artifacts of the ``paper`` profile are. While a process trains a run, ``train.lock`` names it,
-so a second process (another terminal, a second background job) never writes the same folder.
+weights are never committed; the small text artifacts of the ``paper`` profile are. While a
+process trains a run, ``train.lock`` names it, so a second process (another terminal, a second
+background job) never writes the same folder.
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class ResultsStore:
 
         Its lr schedule, data order and seeds are those of ``cfg``'s first epochs, so ``cfg``
         can continue from its checkpoint instead of retraining them (e.g. Fig. 4's baselines
-        stopped at 1, 10, ..., 60 epochs are one training run, as in the paper). Whether the
+        stopped at 1, 10, ..., 60 epochs become snapshots of one training run). Whether the
         method allows it is the trainer's call (:attr:`~focuslib.methods.Method.uses_run_length`).
         """
         pattern = f"{cfg.label().rsplit('-e', 1)[0]}-e*-*/{FINAL}"

@@ -3,12 +3,14 @@ the rows, the paired gains and their intervals, the post-hoc variants, and Fig. 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 from scipy import stats
 
-from .. import datasets, paper
+from .. import paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS
-from .evidence import curves, first_epoch, health, stability_probes
+from .evidence import at_chance, curves, health, stability_probes
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -60,7 +62,7 @@ def paper_pairs(table: str | int, metric: str = "top1") -> list[tuple[str, str]]
     return pairs
 
 
-def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label) -> str:
+def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label: Callable[[str], str]) -> str:
     """For a data set the paper's table lacks: how many of :func:`paper_pairs` our means keep,
     over the seeds that every row of ``runs`` has finished."""
     pairs = [(a, b) for a, b in paper_pairs(table, metric.replace("test_", "")) if {a, b} <= set(runs["row"])]
@@ -246,7 +248,6 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
     failed = health(runs, profile, metric)
     curve = curves(runs, profile)
     probes = stability_probes(runs, profile=profile, metric=metric)
-    first_train = first_epoch(runs, profile)
     lines = []
     for (dataset, model), part in mine.groupby(["dataset", "model"], sort=False):
         bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
@@ -259,20 +260,17 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         per_row = "; ".join(f"{row} {failing.get(row, 0)} of {n}" for row, n in counts.items())
         text = f"{head}: {len(bad)} of {len(part)} finished runs did not train ({per_row})."
         text += failure_rates(counts, failing.reindex(counts.index, fill_value=0))
-        chance = 100.0 / datasets.get_spec(dataset).num_classes
         epoch1 = curve[(curve["epoch"] == 1) & (curve["dataset"] == dataset) & (curve["model"] == model)]
-        epoch1 = epoch1.set_index(["row", "seed"])[metric]
-        early = [epoch1.get((b.row, b.seed), float("nan")) <= 1.5 * chance for b in bad.itertuples()]
+        epoch1 = epoch1.set_index(["row", "seed"])
+        failed_runs = list(zip(bad["row"], bad["seed"]))
+        early = [pd.notna(v) and at_chance(v, dataset) for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
-        if len(first_train):
-            trained = first_train.copy()
-            for b in bad.itertuples():
-                trained.loc[(dataset, model, b.row), b.seed] = float("nan")
-            where = trained.index.to_frame()
-            means = trained[((where["dataset"] == dataset) & (where["model"] == model)).to_numpy()].mean(axis=1)
+        if "train_top1" in epoch1:
+            trained = epoch1.drop(index=failed_runs, errors="ignore")["train_top1"]
+            means = trained.groupby(level="row", sort=False).mean().dropna()
             text += (" Mean train accuracy over the first epoch of the runs that did train, per row: "
-                     + "; ".join(f"{key[2]} {v:.1f}%" for key, v in means.dropna().items()) + ".")
+                     + "; ".join(f"{row} {v:.1f}%" for row, v in means.items()) + ".")
         done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])
         for lr, at in sorted(done.groupby("lr"), key=lambda g: -g[0]):  # the paper's lr first
             values = ", ".join(f"{v:.2f}" for v in at["final"])

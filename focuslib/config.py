@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -12,6 +13,11 @@ from typing import Any, Mapping
 #: hash, so old results are never mixed with new ones. The exact git commit of a run is
 #: recorded beside the config (``code_version``) but does not enter the hash.
 RESULTS_FORMAT = 1
+
+#: Fields added after the first results were stored, with the value every earlier run had:
+#: :meth:`RunConfig.to_dict` (and so the hash and ``config.yaml``) leaves such a field out
+#: while it has that value, so the keys of the earlier runs stay valid.
+LATER_FIELDS: dict[str, Any] = {"warmup_epochs": 0}
 
 PAPER_SCHEDULES: dict[str, tuple[int, tuple[int, ...]]] = {
     "200ep": (200, (100, 150)),  # MNIST, CIFAR, Imagewoof, Stanford Dogs, CUB-200 (paper Sec. 4.2)
@@ -45,7 +51,9 @@ class RunConfig:
     fields one to one. ``teacher`` is the configuration of the frozen pre-trained network a
     two-stage method (FocusNet, KD, Tf-KD self, De-reverse KD) needs; the store trains it
     first when it is missing. ``milestones`` divide the learning rate by ``1/lr_gamma``.
-    ``train_limit``/``test_limit`` keep the first examples of each split (smoke runs only).
+    ``warmup_epochs`` > 0 raises the learning rate linearly, step by step, from
+    ``lr / steps`` to the scheduled rate over that many epochs (Goyal et al. 2017); the paper
+    uses none. ``train_limit``/``test_limit`` keep the first examples of each split (smoke runs only).
     """
 
     dataset: str = "digits"
@@ -59,6 +67,7 @@ class RunConfig:
     weight_decay: float = 1e-4
     milestones: tuple[int, ...] = (100, 150)
     lr_gamma: float = 0.1
+    warmup_epochs: int = 0
     method_kwargs: Mapping[str, Any] = field(default_factory=dict)
     model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     dataset_kwargs: Mapping[str, Any] = field(default_factory=dict)
@@ -75,6 +84,8 @@ class RunConfig:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if not isinstance(self.warmup_epochs, int) or isinstance(self.warmup_epochs, bool) or self.warmup_epochs < 0:
+            raise ValueError(f"warmup_epochs must be a non-negative integer, got {self.warmup_epochs!r}")
         if any(m < 1 for m in self.milestones) or list(self.milestones) != sorted(self.milestones):
             raise ValueError(f"milestones must be increasing positive epochs, got {self.milestones!r}")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
@@ -88,6 +99,9 @@ class RunConfig:
         out = dataclasses.asdict(self)
         out["milestones"] = list(self.milestones)
         out["teacher"] = self.teacher.to_dict() if self.teacher else None
+        for name, earlier in LATER_FIELDS.items():
+            if out[name] == earlier:
+                del out[name]
         return out
 
     @classmethod
@@ -103,6 +117,15 @@ class RunConfig:
 
     def replace(self, **changes: Any) -> "RunConfig":
         return dataclasses.replace(self, **changes)
+
+    def lr_at(self, epoch: int, step: int = 0, steps_per_epoch: int = 1) -> float:
+        """The learning rate of step ``step`` (0-based) of epoch ``epoch`` (0-based): ``lr``
+        divided by ``1/lr_gamma`` at each milestone reached, times the linear warm-up factor
+        while ``epoch < warmup_epochs``."""
+        lr = self.lr * self.lr_gamma ** bisect.bisect_right(self.milestones, epoch)
+        if epoch < self.warmup_epochs:
+            lr *= (epoch * steps_per_epoch + step + 1) / (self.warmup_epochs * steps_per_epoch)
+        return lr
 
     def key(self) -> str:
         """The canonical hash: 16 hex digits of the sha256 of the sorted JSON form."""

@@ -44,10 +44,25 @@ FOCUSNET_VARIANTS = {
     "focusnet[official_labels]": {"warm_rule": "official", "label_smoothing": 0.1},
 }
 
-#: A stability probe (:func:`probe_config`): a few epochs at a constant learning rate, the
-#: paper's 0.1 and a tenth of it, for a run that did not train under the paper's recipe.
-PROBE_LRS = (0.1, 0.01)
 PROBE_EPOCHS = 3
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One stability probe of a run that did not train: :data:`PROBE_EPOCHS` epochs of the same
+    run at the constant learning rate ``lr``, reached after ``warmup_epochs`` of linear warm-up."""
+
+    lr: float
+    warmup_epochs: int = 0
+
+    def describe(self) -> str:
+        warm = f" after a {self.warmup_epochs}-epoch linear warm-up" if self.warmup_epochs else ""
+        return f"the constant lr {self.lr:g}{warm}"
+
+
+#: The probes (:func:`probe_config`): the paper's lr 0.1, which shows whether the collapse
+#: recurs; a tenth of it; and 0.1 reached by a one-epoch linear warm-up.
+PROBES = (Probe(0.1), Probe(0.01), Probe(0.1, warmup_epochs=1))
 
 
 @dataclass(frozen=True)
@@ -103,17 +118,17 @@ def poorly_trained(cfg: RunConfig, epochs: int) -> RunConfig:
     return cfg.replace(method="ce", method_kwargs={}, teacher=None, epochs=epochs, milestones=())
 
 
-def probe_config(cfg: RunConfig, lr: float, epochs: int = PROBE_EPOCHS) -> RunConfig:
+def probe_config(cfg: RunConfig, probe: Probe, epochs: int = PROBE_EPOCHS) -> RunConfig:
     """A stability probe of ``cfg``: the same data, model, method, seed and baseline branch for
-    ``epochs`` epochs at the constant learning rate ``lr``, stored under the ``probe`` profile.
-    It tests whether a run that collapsed under the paper's recipe trains at a lower learning
-    rate: a remedy for users, never a result."""
-    return cfg.replace(lr=lr, epochs=epochs, milestones=(), profile="probe")
+    ``epochs`` epochs at ``probe``'s learning rate and warm-up, without decay, stored under the
+    ``probe`` profile. It tests whether a run that collapsed under the paper's recipe trains
+    with a gentler start: a remedy for users, never a result."""
+    return cfg.replace(lr=probe.lr, warmup_epochs=probe.warmup_epochs, epochs=epochs, milestones=(), profile="probe")
 
 
-def probe_cells(cells: Iterable[Cell], lrs: Sequence[float] = PROBE_LRS, epochs: int = PROBE_EPOCHS) -> list[Cell]:
-    """The stability probes of ``cells``, one per learning rate (its ``x``)."""
-    return [Cell(c.row, c.dataset, c.model, c.seed, probe_config(c.config, lr, epochs), x=lr) for c in cells for lr in lrs]
+def probe_cells(cells: Iterable[Cell], probes: Sequence[Probe] = PROBES, epochs: int = PROBE_EPOCHS) -> list[Cell]:
+    """The stability probes of ``cells``, one per probe."""
+    return [Cell(c.row, c.dataset, c.model, c.seed, probe_config(c.config, p, epochs)) for c in cells for p in probes]
 
 
 def _model(dataset: str, model: str | None) -> str:
@@ -301,8 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seeds", nargs="+", type=int, help="default: the profile's")
     p.add_argument("--rows", nargs="+", help="only these rows (method keys), in this order per seed")
     p.add_argument("--probe", action="store_true",
-                   help=f"instead of the runs, their stability probes: {PROBE_EPOCHS} epochs at each constant lr of "
-                        f"{', '.join(map(str, PROBE_LRS))} (for a run that did not train; never a result)")
+                   help=f"instead of the runs, their stability probes: {PROBE_EPOCHS} epochs at "
+                        f"{'; '.join(p.describe() for p in PROBES)} (for a run that did not train; never a result)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--results-dir", default=None)
     p.add_argument("--device", default="auto")

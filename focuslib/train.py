@@ -368,6 +368,9 @@ def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, c
     term_sums: dict[str, Tensor] = {}
     bar = _progress(runtime, len(batches), f"{cfg.label()} epoch {epoch + 1}/{cfg.epochs}")
     for step, (x, y, idx) in enumerate(data.batches(batches, gen, views=method_cls.num_views)):
+        if epoch < cfg.warmup_epochs:  # the epoch's scheduler.step() takes over after the warm-up
+            for group in optimizer.param_groups:
+                group["lr"] = cfg.lr_at(epoch, step, len(batches))
         if channels_last:
             x = _channels_last(x)
         teacher_logits = None
@@ -529,6 +532,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=0.1)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--warmup-epochs", type=int, default=0,
+                   help="raise lr linearly, step by step, over this many epochs (the paper uses none)")
     p.add_argument("--method-kwargs", type=_kv, default={}, help="e.g. alpha=1,beta=1,detach_d=true")
     p.add_argument("--model-kwargs", type=_kv, default={})
     p.add_argument("--dataset-kwargs", type=_kv, default={})
@@ -558,7 +563,7 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
     cfg = RunConfig(
         dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=epochs,
         milestones=a.milestones if a.milestones is not None else milestones, batch_size=a.batch_size, lr=a.lr,
-        momentum=a.momentum, weight_decay=a.weight_decay, method_kwargs=a.method_kwargs, model_kwargs=a.model_kwargs,
+        momentum=a.momentum, weight_decay=a.weight_decay, warmup_epochs=a.warmup_epochs, method_kwargs=a.method_kwargs, model_kwargs=a.model_kwargs,
         dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit, test_limit=a.test_limit, profile=a.profile,
     )
     if a.teacher_model or a.teacher_epochs:

@@ -80,8 +80,8 @@ ablation_gains
 
 # %% [markdown]
 # Runs that did not train, the dead ReLU units of every run (`python -m focuslib.diagnostics`), and
-# the stability probes of the runs that did not train (a few epochs at lr 0.1 and 0.01; never a
-# result, see Table 2's page):
+# the stability probes of the runs that did not train (a few epochs at lr 0.1, at 0.01, and at 0.1
+# after a one-epoch warm-up; never a result, see Table 2's page):
 
 # %%
 report.health(runs)

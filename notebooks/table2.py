@@ -92,8 +92,8 @@ report.health(runs)
 # weights). A network that lost many units early trains with less capacity: compare a seed's
 # dead units with its final accuracy. Where the table shows many dead units under the paper's
 # recipe (lr 0.1, momentum 0.9), a user who wants a steadier LeNet-5 could lower its learning
-# rate or warm it up. The reproduction keeps the paper's recipe; the probes below test the first
-# remedy on the runs that failed, and a warm-up is **not** run.
+# rate or warm it up. The reproduction keeps the paper's recipe; the probes below test both
+# remedies on the runs that failed.
 
 # %%
 report.dead_units(runs)
@@ -109,11 +109,13 @@ report.first_epoch(runs).round(1)
 # ### What a user can do: stability probes
 #
 # For each run that did not train, the same configuration (data, model, method, seed, baseline
-# branch) trained for a few epochs at a constant learning rate: the paper's 0.1, which shows
-# whether the collapse recurs, and 0.01. A probe's accuracy after each epoch and its dead units
-# are shown (`python -m focuslib.experiments table2 --rows ROW --seeds SEED --probe`). These
-# probes were chosen **after** seeing the failures; they test a remedy and are never a result:
-# no table above includes them, and no 200-epoch run at a lower rate was made.
+# branch) trained for a few epochs without decay: at the paper's constant 0.1, which shows
+# whether the collapse recurs; at 0.01; and at 0.1 reached by a linear warm-up over the first
+# epoch, step by step (Goyal et al. 2017; the paper uses none), which keeps the paper's rate
+# after the start. A probe's accuracy after each epoch and its dead units are shown
+# (`python -m focuslib.experiments table2 --rows ROW --seeds SEED --probe`). These probes were
+# chosen **after** seeing the failures; they test a remedy and are never a result: no table
+# above includes them, and no 200-epoch run with either remedy was made.
 
 # %%
 report.stability_probes(runs)

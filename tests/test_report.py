@@ -281,17 +281,18 @@ def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir,
     # make the finished run look as if it had stayed at chance (the health check reads its curve)
     metrics.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
     table = report.stability_probes(runs, profile="smoke")
-    assert table["lr"].tolist() == list(experiments.PROBE_LRS)
+    assert list(zip(table["lr"], table["warm-up epochs"])) == [(p.lr, p.warmup_epochs) for p in experiments.PROBES]
     command = ("python -m focuslib.experiments table2 --profile smoke --dataset digits --rows 'ce' --seeds 0 --probe")
     assert (table["test_top1 by epoch"] == f"not run: {command}").all()
     experiments.main(["table2", "--profile", "smoke", "--seeds", "0", "--rows", "ce", "--probe",
                       "--results-dir", str(results_dir), "--device", "cpu"])
     table = report.stability_probes(runs, profile="smoke")
-    assert [len(v.split(", ")) for v in table["test_top1 by epoch"]] == [experiments.PROBE_EPOCHS] * 2
+    assert [len(v.split(", ")) for v in table["test_top1 by epoch"]] == [experiments.PROBE_EPOCHS] * len(experiments.PROBES)
     store = ResultsStore(results_dir)
-    for lr in experiments.PROBE_LRS:
-        probe = experiments.probe_config(ce.config, lr)
-        assert (probe.lr, probe.epochs, probe.milestones, probe.profile) == (lr, experiments.PROBE_EPOCHS, (), "probe")
+    for p in experiments.PROBES:
+        probe = experiments.probe_config(ce.config, p)
+        assert (probe.lr, probe.warmup_epochs, probe.epochs, probe.milestones, probe.profile) == (
+            p.lr, p.warmup_epochs, experiments.PROBE_EPOCHS, (), "probe")
         assert (probe.seed, probe.method, probe.dataset) == (0, "ce", "digits") and store.is_finished(probe)
     # a run that trained gets no probe
     metrics.write_text(json.dumps({"epoch": 1, "train_loss": 0.3, "test_top1": 90.0}) + "\n")
@@ -360,11 +361,14 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
                     "Failure rate 50% (exact 95% interval 1% to 99%). Each was already at chance after its first epoch. "
                     f"Mean train accuracy over the first epoch of the runs that did train, per row: ce {seed0:.1f}%.")
     assert report.first_epoch(runs, profile="smoke").loc[("digits", "lenet5", "ce")].tolist() == [seed0]
-    experiments.run_plan(experiments.probe_cells([ce[1]], lrs=[0.01]), results_dir=str(results_dir), device="cpu")
-    probe = experiments.probe_config(ce[1].config, 0.01)
-    final = json.loads((results_dir / "probe" / f"{probe.label()}-{probe.key()}" / "final.json").read_text())
+    probes = [experiments.Probe(0.01), experiments.Probe(0.1, warmup_epochs=1)]
+    experiments.run_plan(experiments.probe_cells([ce[1]], probes), results_dir=str(results_dir), device="cpu")
+    final = [json.loads((results_dir / "probe" / f"{c.label()}-{c.key()}" / "final.json").read_text())["test_top1"]
+             for c in (experiments.probe_config(ce[1].config, p) for p in probes)]
     assert report.describe_health(runs, profile="smoke") == text + (
-        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final['test_top1']:.2f}% (1 of 1 probed).")
+        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final[0]:.2f}% (1 of 1 probed)."
+        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.1 after a 1-epoch linear warm-up: "
+        f"{final[1]:.2f}% (1 of 1 probed).")
 
 
 def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row():

@@ -251,3 +251,34 @@ def test_only_a_finished_shorter_run_of_the_same_config_is_continued(results_dir
     assert _resume_source(long, store, Runtime(device="cpu", results_dir=str(results_dir), resume=False), ce) is None
     (store.run_dir(tiny(epochs=2, milestones=())) / CHECKPOINT).unlink()
     assert store.prefix(long) == tiny(epochs=1, milestones=())
+
+
+def test_warmup_raises_the_lr_linearly_step_by_step_then_follows_the_schedule(results_dir, monkeypatch, one_thread):
+    seen = []
+    step = torch.optim.SGD.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", recording_step)
+    run(tiny(warmup_epochs=2, epochs=3, milestones=(2,)), runtime=quiet(results_dir))
+    steps = 320 // 64  # per epoch
+    expected = [0.1 * k / (2 * steps) for k in range(1, 2 * steps + 1)] + [0.1 * 0.1] * steps
+    assert seen == pytest.approx(expected, rel=1e-12)
+    assert tiny(warmup_epochs=1).lr_at(0, 4, 5) == 0.1  # the last warm step reaches the rate exactly
+
+
+def test_a_later_field_at_its_earlier_value_keeps_the_keys_of_the_stored_runs():
+    # runs stored before warmup_epochs existed (committed under results/) keep their keys
+    stored = sorted((Path(__file__).resolve().parents[1] / "results" / "paper").glob("*/config.yaml"))
+    assert stored, "the committed full-protocol runs are missing"
+    for path in stored[:5]:
+        doc = yaml.safe_load(path.read_text())
+        assert "warmup_epochs" not in doc["config"]
+        assert RunConfig.from_dict(doc["config"]).key() == doc["key"] == path.parent.name.rsplit("-", 1)[1]
+    warm = tiny(warmup_epochs=1)
+    assert warm.to_dict()["warmup_epochs"] == 1 and warm.key() != tiny().key()
+    assert RunConfig.from_dict(warm.to_dict()) == warm
+    with pytest.raises(ValueError, match="warmup_epochs must be a non-negative integer"):
+        tiny(warmup_epochs=-1)

@@ -13,7 +13,7 @@ import yaml
 from .. import datasets
 from ..config import RunConfig
 from ..diagnostics import DIAGNOSTICS
-from ..experiments import PROBE_LRS, probe_config
+from ..experiments import PROBES, probe_config
 from ..store import CONFIG, ResultsStore
 
 
@@ -112,8 +112,8 @@ def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
 def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
                      metric: str = "test_top1") -> pd.DataFrame:
     """For every run of ``profile`` that did not train (:func:`health`), its stability probes
-    (:func:`focuslib.experiments.probe_config`: a few epochs at the paper's and at a lower
-    constant learning rate) as far as the store holds them: the accuracy after each probe
+    (:data:`focuslib.experiments.PROBES`: a few epochs at the paper's learning rate, at a lower
+    one, and at the paper's after a warm-up) as far as the store holds them: the accuracy after each probe
     epoch and the dead units at the end, or the command that runs a missing probe (``artefact``
     names the plan the failed run belongs to).
     They test a remedy a user could apply; they are never results."""
@@ -124,16 +124,17 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
         run_dir = Path(where.loc[(bad.row, bad.dataset, bad.model, bad.seed)])
         cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
         store = ResultsStore(run_dir.parent.parent)
-        for lr in PROBE_LRS:
-            probe = probe_config(cfg, lr)
+        for p in PROBES:
+            probe = probe_config(cfg, p)
             curve = [m[metric] for m in store.metrics(probe).to_dict("records")] if store.is_finished(probe) else []
             rows.append({
-                "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "lr": lr,
+                "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "lr": p.lr,
+                "warm-up epochs": p.warmup_epochs,
                 "final": curve[-1] if curve else np.nan,
                 f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
                 f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
                 f"--rows '{bad.row}' --seeds {bad.seed} --probe",
                 **_dead_counts(store.run_dir(probe)),
             })
-    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "final",
-                                                             f"{metric} by epoch"])
+    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",
+                                                             "final", f"{metric} by epoch"])

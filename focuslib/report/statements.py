@@ -9,7 +9,7 @@ import pandas as pd
 from scipy import stats
 
 from .. import paper
-from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS
+from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS, PROBES
 from .evidence import at_chance, curves, health, stability_probes
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
@@ -243,7 +243,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
     """A plain statement per (data set, model) of how often the recipe failed: the finished runs
     of ``profile`` that did not train, per row, whether each was already at chance after its
     first epoch, every row's mean train accuracy over that epoch, and what the stability probes
-    (a few epochs at each probe learning rate) reached."""
+    (:data:`~focuslib.experiments.PROBES`) reached."""
     mine = runs[runs["profile"] == profile].dropna(subset=[metric])
     failed = health(runs, profile, metric)
     curve = curves(runs, profile)
@@ -272,8 +272,11 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
             text += (" Mean train accuracy over the first epoch of the runs that did train, per row: "
                      + "; ".join(f"{row} {v:.1f}%" for row, v in means.items()) + ".")
         done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])
-        for lr, at in sorted(done.groupby("lr"), key=lambda g: -g[0]):  # the paper's lr first
-            values = ", ".join(f"{v:.2f}" for v in at["final"])
-            text += f" Probed for {PROBE_EPOCHS} epochs at the constant lr {lr:g}: {values}% ({len(at)} of {len(bad)} probed)."
+        for probe in PROBES:
+            at = done[(done["lr"] == probe.lr) & (done["warm-up epochs"] == probe.warmup_epochs)]
+            if not at.empty:
+                values = ", ".join(f"{v:.2f}" for v in at["final"])
+                text += (f" Probed for {PROBE_EPOCHS} epochs at {probe.describe()}: {values}% "
+                         f"({len(at)} of {len(bad)} probed).")
         lines.append(text)
     return "\n".join(lines) or "- No finished runs yet."

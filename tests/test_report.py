@@ -353,6 +353,11 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     runs = experiments.run_plan(ce, results_dir=str(results_dir), device="cpu")
     assert report.describe_health(runs, profile="smoke") == (
         "- **digits (lenet5), smoke (not a reproduction)**: every one of the 2 finished runs trained.")
+    trained = Path(runs["run_dir"][0]) / "metrics.jsonl"  # seed 0 made to look well above chance from epoch 1
+    rows = [json.loads(line) for line in trained.read_text().splitlines()]
+    assert len(rows) == 3 and rows[2]["test_top1"] > 15.0
+    rows[0]["test_top1"] = 50.0
+    trained.write_text("".join(json.dumps(r) + "\n" for r in rows))
     failed = Path(runs["run_dir"][1]) / "metrics.jsonl"  # seed 1 made to look as if it had stayed at chance
     failed.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
     text = report.describe_health(runs, profile="smoke")
@@ -369,6 +374,11 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final[0]:.2f}% (1 of 1 probed)."
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.1 after a 1-epoch linear warm-up: "
         f"{final[1]:.2f}% (1 of 1 probed).")
+    rows[0]["test_top1"] = rows[1]["test_top1"] = 10.0  # seed 0 now leaves chance only after its third epoch
+    trained.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert (" Each was already at chance after its first epoch. Being at chance after the first epoch does not seal "
+            "a run: 1 run(s) that trained were at chance then too: ce seed 0 (left chance after epoch 3). Mean train"
+            ) in report.describe_health(runs, profile="smoke")
 
 
 def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row():

@@ -239,6 +239,22 @@ def failure_rates(runs: pd.Series, failed: pd.Series) -> str:
     return text
 
 
+def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: list[tuple[str, int]], metric: str) -> str:
+    """The runs of ``curve`` (one data set) that trained although they were at chance after their
+    first epoch, each with the first epoch after which it was no longer at chance."""
+    found = []
+    evaluated = curve.dropna(subset=[metric]).sort_values("epoch")
+    for (row, seed), c in evaluated.groupby(["row", "seed"], sort=False):
+        chance = c[metric].map(lambda v: at_chance(v, dataset))
+        if (row, seed) in failed_runs or c["epoch"].iloc[0] != 1 or not chance.iloc[0] or chance.all():
+            continue
+        found.append(f"{row} seed {seed} (left chance after epoch {c['epoch'][~chance].iloc[0]})")
+    if not found:
+        return ""
+    return (f" Being at chance after the first epoch does not seal a run: {len(found)} run(s) that trained were "
+            f"at chance then too: {'; '.join(found)}.")
+
+
 def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
     """A plain statement per (data set, model) of how often the recipe failed: the finished runs
     of ``profile`` that did not train, per row, whether each was already at chance after its
@@ -266,6 +282,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         early = [pd.notna(v) and at_chance(v, dataset) for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
+        text += _recovered(curve[(curve["dataset"] == dataset) & (curve["model"] == model)], dataset, failed_runs, metric)
         if "train_top1" in epoch1:
             trained = epoch1.drop(index=failed_runs, errors="ignore")["train_top1"]
             means = trained.groupby(level="row", sort=False).mean().dropna()

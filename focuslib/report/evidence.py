@@ -62,10 +62,15 @@ def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "c
     return (both[method] - both[baseline]).dropna().rename("gain").reset_index()
 
 
+def chance(dataset: str) -> float:
+    """The top-1 accuracy (%) of guessing on ``dataset``: 100 / number of classes."""
+    return 100.0 / datasets.get_spec(dataset).num_classes
+
+
 def at_chance(accuracy: float, dataset: str) -> bool:
     """Whether a final accuracy (%) shows a run that did not train: non-finite, or within 1.5x
-    of chance (100 / number of classes)."""
-    return not np.isfinite(accuracy) or accuracy <= 1.5 * 100.0 / datasets.get_spec(dataset).num_classes
+    of :func:`chance`."""
+    return not np.isfinite(accuracy) or accuracy <= 1.5 * chance(dataset)
 
 
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
@@ -77,14 +82,13 @@ def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1"
                                               if len(curve) else []):
         flagged = part["diverged"].fillna(False).astype(bool) if "diverged" in part else False
         bad = part[~np.isfinite(part["train_loss"].astype(float)) | flagged]
-        chance = 100.0 / datasets.get_spec(dataset).num_classes
         final = part.sort_values("epoch")[metric].iloc[-1]
         if len(bad):
             out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
                         "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})", "final": final})
         elif at_chance(final, dataset):
             out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
-                        "problem": f"at chance (final {final:.2f}%, chance {chance:.2f}%)", "final": final})
+                        "problem": f"at chance (final {final:.2f}%, chance {chance(dataset):.2f}%)", "final": final})
     return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
 
 

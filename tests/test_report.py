@@ -219,6 +219,19 @@ def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
         lcls_only_seed, table=10, gain_of="lcls+ratt+rent")  # seed 1 lacks the other rows: left out
 
 
+def test_pairs_are_counted_again_over_the_seeds_on_which_every_row_trained(tmp_path):
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("lcls", 0): 99.2, ("lcls+ratt+rent", 0): 98.9,
+                                              ("ce", 1): 99.0, ("lcls", 1): 11.35, ("lcls+ratt+rent", 1): 99.5},
+                                   train_loss=0.1)
+    text = report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent")
+    # both seeds: means 99.0 / 55.275 / 99.2; seed 0 alone (lcls trained there): 99.0 / 99.2 / 98.9
+    assert ("over the 2 seed(s) every row here has finished, our means keep 2 of them (not: Baseline < Ablations "
+            "(lcls)). Over the 1 seed(s) on which every row trained (0), they keep 1 of them (not: Baseline < "
+            "FocusNet (Ours); Ablations (lcls) < FocusNet (Ours)).") in text
+    assert "on which every row trained" not in report.describe_ordering(
+        runs[runs["seed"] == 0], table=10, gain_of="lcls+ratt+rent")  # no failure: one count
+
+
 def test_paper_pairs_keep_only_the_ranking_every_data_set_shares():
     from focuslib.report.statements import paper_pairs
 

@@ -62,18 +62,28 @@ def paper_pairs(table: str | int, metric: str = "top1") -> list[tuple[str, str]]
     return pairs
 
 
-def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label: Callable[[str], str]) -> str:
+def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label: Callable[[str], str],
+                       failed_seeds: set[int] = frozenset()) -> str:
     """For a data set the paper's table lacks: how many of :func:`paper_pairs` our means keep,
-    over the seeds that every row of ``runs`` has finished."""
+    over the seeds that every row of ``runs`` has finished and, where some of its runs did not
+    train (``failed_seeds``), again over the seeds on which every row trained."""
     pairs = [(a, b) for a, b in paper_pairs(table, metric.replace("test_", "")) if {a, b} <= set(runs["row"])]
     per_seed = runs.pivot_table(index="seed", columns="row", values=metric).dropna()
     if not pairs or per_seed.empty:
         return ""
-    means = per_seed.mean()
-    broken = [f"{label(a)} < {label(b)}" for a, b in pairs if not means[a] < means[b]]
+
+    def kept(frame: pd.DataFrame) -> str:
+        means = frame.mean()
+        broken = [f"{label(a)} < {label(b)}" for a, b in pairs if not means[a] < means[b]]
+        return f"{len(pairs) - len(broken)} of them" + (f" (not: {'; '.join(broken)})." if broken else ".")
+
     text = (f" On every data set of its table the paper ranks {len(pairs)} pairs of these rows the same way; over the "
-            f"{len(per_seed)} seed(s) every row here has finished, our means keep {len(pairs) - len(broken)} of them")
-    return text + (f" (not: {'; '.join(broken)})." if broken else ".")
+            f"{len(per_seed)} seed(s) every row here has finished, our means keep {kept(per_seed)}")
+    trained = per_seed.drop(index=[s for s in failed_seeds if s in per_seed.index])
+    if len(trained) < len(per_seed) and len(trained):
+        text += (f" Over the {len(trained)} seed(s) on which every row trained "
+                 f"({', '.join(map(str, trained.index))}), they keep {kept(trained)}")
+    return text
 
 
 def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",
@@ -98,7 +108,8 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
             ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})" for m in ours_order)
             text = f"{head}: the paper's table has no numbers here (our addition). Ours, low to high: {ranking}."
             here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & mine["row"].isin(part.index)]
-            text += _pattern_agreement(here, table, metric, label)
+            here_bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
+            text += _pattern_agreement(here, table, metric, label, set(here_bad["seed"]))
         else:
             order = [m for m in paper_part["value"].sort_values().index if m in part.index]
             if not order:

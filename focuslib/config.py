@@ -51,9 +51,10 @@ class RunConfig:
     fields one to one. ``teacher`` is the configuration of the frozen pre-trained network a
     two-stage method (FocusNet, KD, Tf-KD self, De-reverse KD) needs; the store trains it
     first when it is missing. ``milestones`` divide the learning rate by ``1/lr_gamma``.
-    ``warmup_epochs`` > 0 raises the learning rate linearly, step by step, from
-    ``lr / steps`` to the scheduled rate over that many epochs (Goyal et al. 2017); the paper
-    uses none. ``train_limit``/``test_limit`` keep the first examples of each split (smoke runs only).
+    ``warmup_epochs`` > 0 raises the learning rate linearly, step by step, over that many
+    epochs, from the scheduled rate divided by the number of warm-up steps up to the scheduled
+    rate (Goyal et al. 2017); the paper uses none. ``train_limit``/``test_limit`` keep the
+    first examples of each split (smoke runs only).
     """
 
     dataset: str = "digits"

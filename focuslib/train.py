@@ -563,8 +563,9 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
     cfg = RunConfig(
         dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=epochs,
         milestones=a.milestones if a.milestones is not None else milestones, batch_size=a.batch_size, lr=a.lr,
-        momentum=a.momentum, weight_decay=a.weight_decay, warmup_epochs=a.warmup_epochs, method_kwargs=a.method_kwargs, model_kwargs=a.model_kwargs,
-        dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit, test_limit=a.test_limit, profile=a.profile,
+        momentum=a.momentum, weight_decay=a.weight_decay, warmup_epochs=a.warmup_epochs, method_kwargs=a.method_kwargs,
+        model_kwargs=a.model_kwargs, dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit,
+        test_limit=a.test_limit, profile=a.profile,
     )
     if a.teacher_model or a.teacher_epochs:
         teacher = baseline_of(cfg).replace(model=a.teacher_model or cfg.model)

@@ -303,7 +303,8 @@ def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir,
     experiments.main(["table2", "--profile", "smoke", "--seeds", "0", "--rows", "ce", "--probe",
                       "--results-dir", str(results_dir), "--device", "cpu"])
     table = report.stability_probes(runs, profile="smoke")
-    assert [len(v.split(", ")) for v in table["test_top1 by epoch"]] == [experiments.PROBE_EPOCHS] * len(experiments.PROBES)
+    epochs = [len(v.split(", ")) for v in table["test_top1 by epoch"]]
+    assert epochs == [experiments.PROBE_EPOCHS] * len(experiments.PROBES)
     store = ResultsStore(results_dir)
     for p in experiments.PROBES:
         probe = experiments.probe_config(ce.config, p)

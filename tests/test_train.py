@@ -106,6 +106,8 @@ def test_unknown_names_and_missing_cuda_are_clear_errors(capsys):
         assert f"unknown {word} {value!r}" in err and "Known" in err
     assert main(["--threads", "0", "--quiet"]) == 2
     assert "threads must be >= 1" in capsys.readouterr().err
+    assert main(["--warmup-epochs", "-1", "--quiet"]) == 2
+    assert "warmup_epochs must be a non-negative integer, got -1" in capsys.readouterr().err
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no usable CUDA"):
             select_device("cuda")

@@ -3,7 +3,7 @@ the rows, the paired gains and their intervals, the post-hoc variants, and Fig. 
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Collection
 
 import pandas as pd
 from scipy import stats
@@ -63,7 +63,7 @@ def paper_pairs(table: str | int, metric: str = "top1") -> list[tuple[str, str]]
 
 
 def _pattern_agreement(runs: pd.DataFrame, table: str | int, metric: str, label: Callable[[str], str],
-                       failed_seeds: set[int] = frozenset()) -> str:
+                       failed_seeds: Collection[int] = ()) -> str:
     """For a data set the paper's table lacks: how many of :func:`paper_pairs` our means keep,
     over the seeds that every row of ``runs`` has finished and, where some of its runs did not
     train (``failed_seeds``), again over the seeds on which every row trained."""
@@ -297,7 +297,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         early = [pd.notna(v) and at_chance(v, dataset) for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
-        text += _recovered(curve[(curve["dataset"] == dataset) & (curve["model"] == model)], dataset, failed_runs, metric)
+        here = curve[(curve["dataset"] == dataset) & (curve["model"] == model)]
+        text += _recovered(here, dataset, failed_runs, metric)
         if "train_top1" in epoch1:
             trained = epoch1.drop(index=failed_runs, errors="ignore")["train_top1"]
             means = trained.groupby(level="row", sort=False).mean().dropna()

@@ -6,11 +6,18 @@ is zero everywhere), so a network that lost units early, e.g. under the paper's 
 LeNet-5, trains with less capacity. ``python -m focuslib.diagnostics RUN_DIR ...`` writes the
 counts to ``diagnostics.json`` beside the run's ``final.json``, where :mod:`focuslib.report`
 reads them; the weights themselves are never committed.
+
+:func:`first_steps` replays a run's first epoch step by step (bit-identical on CPU, checked
+against the run's stored epoch-1 metrics) and records after every step its loss, learning
+rate, gradient norm and the units inactive on that step's batch: where in the epoch a run that
+did not train lost its units (``--first-steps`` writes ``first_steps.jsonl``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -20,9 +27,11 @@ from torch import Tensor, nn
 
 from . import datasets
 from .config import RunConfig
-from .store import CONFIG, FINAL, WEIGHTS, atomic_write_text
+from .store import CONFIG, FINAL, WEIGHTS, ResultsStore, atomic_write_text
 
 DIAGNOSTICS = "diagnostics.json"
+FIRST_STEPS = "first_steps.jsonl"
+FIRST_STEP_COUNT = 100  # LeNet-5 on MNIST under lr 0.1: the runs that did not train collapsed within these
 
 
 @torch.no_grad()
@@ -89,6 +98,52 @@ def diagnose(run_dir: str | Path, data_root: str | None = None, batch_size: int 
     return out
 
 
+def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = FIRST_STEP_COUNT) -> list[dict]:
+    """Replay the first epoch of the finished run in ``run_dir`` and record, after each of its
+    first ``steps`` optimizer steps: the step (1-based), the batch loss, the learning rate, the L2
+    norm of all gradients, and per ReLU layer (:func:`dead_units`) the units that output nothing
+    positive on the step's batch after the update. Written to ``run_dir/first_steps.jsonl``.
+
+    The replay trains the run's configuration in a scratch store that sees its frozen baseline,
+    on the CPU with the run's thread count; it must reproduce the run's stored epoch-1 training
+    loss and accuracy exactly, else :class:`RuntimeError` (nothing is written)."""
+    from .train import Runtime, Step, run  # noqa: PLC0415
+
+    run_dir = Path(run_dir)
+    doc = yaml.safe_load((run_dir / CONFIG).read_text())
+    cfg = RunConfig.from_dict(doc["config"])
+    stored = ResultsStore.read_metrics(run_dir)
+    if not stored:
+        raise FileNotFoundError(f"{run_dir} has no per-epoch metrics to check a replay against")
+    rows: list[dict] = []
+
+    def record(s: Step) -> None:
+        if s.epoch > 0 or s.step >= steps:
+            return
+        grads = [p.grad.detach().float().norm() for g in s.optimizer.param_groups for p in g["params"] if p.grad is not None]
+        dead = dead_units(s.model, [s.x])
+        rows.append({"step": len(rows) + 1, "loss": round(s.out.loss.item(), 6), "lr": s.optimizer.param_groups[0]["lr"],
+                     "grad_norm": round(torch.stack(grads).norm().item(), 6),
+                     "dead": {v["after"]: v["dead"] for v in dead.values()}})
+
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ResultsStore(scratch)
+        if cfg.teacher is not None:  # the frozen baseline, read where the run read it
+            source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
+            os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
+            os.symlink(source.resolve(), store.run_dir(cfg.teacher))
+        runtime = Runtime(device="cpu", data_root=data_root, results_dir=scratch, quiet=True, stop_after_epochs=1,
+                          threads=(doc.get("runtime") or {}).get("threads"), on_step=record)
+        run(cfg, runtime=runtime, store=store)
+        replay = ResultsStore.read_metrics(store.run_dir(cfg))[0]
+    for key in ("train_loss", "train_top1"):
+        if replay[key] != stored[0][key]:
+            raise RuntimeError(f"the replay of {run_dir.name} gives epoch-1 {key} {replay[key]} against the stored "
+                               f"{stored[0][key]}: not the same computation (another torch, thread count or device?)")
+    atomic_write_text(run_dir / FIRST_STEPS, "".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m focuslib.diagnostics RUN_DIR ... [--data-root DIR]``: write each run's dead-unit counts."""
     import argparse  # noqa: PLC0415
@@ -98,8 +153,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--data-root", default=None)
     p.add_argument("--missing", action="store_true",
                    help="only the finished runs among RUN_DIR that have weights and no diagnostics yet")
+    p.add_argument("--first-steps", action="store_true",
+                   help=f"instead, replay each run's first epoch into {FIRST_STEPS} (see first_steps)")
     a = p.parse_args(argv)
     run_dirs = [Path(d) for d in a.run_dirs]
+    if a.first_steps:
+        for run_dir in run_dirs:
+            if a.missing and ((run_dir / FIRST_STEPS).exists() or not (run_dir / FINAL).exists()):
+                continue
+            rows = first_steps(run_dir, a.data_root)
+            last = rows[-1]["dead"]
+            print(run_dir, f"{len(rows)} steps replayed; units inactive on the last batch:",
+                  ", ".join(f"after {k}: {v}" for k, v in last.items()))
+        return 0
     if a.missing:
         run_dirs = [d for d in run_dirs if (d / FINAL).exists() and (d / WEIGHTS).exists() and not (d / DIAGNOSTICS).exists()]
     for run_dir in run_dirs:

@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ContextManager, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -34,13 +34,26 @@ from torch import Tensor, nn
 from . import __version__, datasets
 from .config import RunConfig, paper_schedule
 from .loader import batch_indices, epoch_generator, open_split
-from .methods import METHODS, Method, create_method
+from .methods import METHODS, Method, StepOutput, create_method
 from .models import create_model
 from .store import CHECKPOINT, WEIGHTS, ResultsStore, atomic_write_bytes
 
 
 class CheckpointError(RuntimeError):
     """A checkpoint or weights file could not be read (truncated, corrupt, or foreign)."""
+
+
+class Step(NamedTuple):
+    """What :attr:`Runtime.on_step` sees after each optimizer step: the epoch and step (0-based),
+    the step's input batch, the model just updated, the method's output for the batch (computed
+    before the update) and the optimizer (its gradients are still set)."""
+
+    epoch: int
+    step: int
+    x: Tensor
+    model: nn.Module
+    out: StepOutput
+    optimizer: torch.optim.Optimizer
 
 
 @dataclass
@@ -64,6 +77,9 @@ class Runtime:
     # order of floating-point reductions), so the smoke profile fixes 1 for outputs that match
     # on machines with any number of cores.
     threads: int | None = None
+    # Called after every optimizer step (e.g. :func:`focuslib.diagnostics.first_steps`); it may
+    # raise to end the run there, which leaves the run unfinished in its store.
+    on_step: Callable[[Step], None] | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
@@ -207,7 +223,7 @@ def build(cfg: RunConfig, num_classes: int, in_channels: int, device: torch.devi
 
 def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> nn.Module:
     """The finished model of ``cfg`` in eval mode with gradients off (trains it if missing)."""
-    result = run(cfg, runtime=Runtime(**{**runtime.__dict__, "stop_after_epochs": None}), store=store)
+    result = run(cfg, runtime=Runtime(**{**runtime.__dict__, "stop_after_epochs": None, "on_step": None}), store=store)
     weights = result.run_dir / WEIGHTS
     if not weights.exists():  # e.g. a committed result without its weights: retrain, deterministically
         _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
@@ -386,6 +402,8 @@ def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, c
         if world > 1:
             _average_gradients(params, world)
         optimizer.step()
+        if runtime.on_step is not None:
+            runtime.on_step(Step(epoch, step, x, model, out, optimizer))
         n = out.targets.shape[0]
         loss_sum += out.loss.detach().float() * n
         correct += (out.logits.detach().argmax(1) == out.targets).sum()

@@ -89,6 +89,15 @@ report.health(runs)
 # %%
 report.dead_units(runs)
 
+# %% [markdown]
+# The first steps of every run, replayed exactly (`python -m focuslib.diagnostics RUN_DIR --first-steps`
+# retrains the run's configuration for one epoch in a scratch store and checks it against the run's
+# stored first epoch): the gradient norm after each step and the units of the last ReLU layer that
+# output nothing positive on that step's batch. The runs that did not train are red.
+
+# %%
+report.plot_step_traces(report.step_traces(runs))
+
 # %%
 report.stability_probes(runs, artefact="table10")
 

@@ -106,6 +106,15 @@ report.dead_units(runs)
 report.first_epoch(runs).round(1)
 
 # %% [markdown]
+# The first steps of every run, replayed exactly (`python -m focuslib.diagnostics RUN_DIR --first-steps`
+# retrains the run's configuration for one epoch in a scratch store and checks it against the run's
+# stored first epoch): the gradient norm after each step and the units of the last ReLU layer that
+# output nothing positive on that step's batch. The runs that did not train are red.
+
+# %%
+report.plot_step_traces(report.step_traces(runs))
+
+# %% [markdown]
 # ### What a user can do: stability probes
 #
 # For each run that did not train, the same configuration (data, model, method, seed, baseline

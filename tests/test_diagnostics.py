@@ -11,7 +11,7 @@ from torch import nn
 
 from focuslib import report
 from focuslib.config import RunConfig
-from focuslib.diagnostics import DIAGNOSTICS, dead_units, diagnose, main
+from focuslib.diagnostics import DIAGNOSTICS, FIRST_STEPS, dead_units, diagnose, first_steps, main
 from focuslib.train import Runtime, run
 
 
@@ -67,3 +67,28 @@ def test_a_run_without_weights_says_how_to_recreate_them(tmp_path):
     (tmp_path / "config.yaml").write_text("config: {}\n")
     with pytest.raises(FileNotFoundError, match=r"final.json is missing(.|\n)*python -m focuslib.train"):
         diagnose(tmp_path)
+
+
+def test_first_steps_replays_the_first_epoch_exactly_and_records_each_step(tmp_path, one_thread):
+    # a two-stage run (its frozen baseline must be found) with a warm-up (the lr changes every step)
+    cfg = RunConfig(dataset="digits", model="lenet5", method="focusnet", epochs=2, milestones=(), batch_size=64,
+                    train_limit=256, test_limit=64, profile="custom", warmup_epochs=1)
+    result = run(cfg, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True))
+    before = sorted(p.name for p in (tmp_path / "custom").iterdir())
+    rows = first_steps(result.run_dir, steps=3)
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert [r["lr"] for r in rows] == pytest.approx([0.1 * k / 4 for k in (1, 2, 3)])  # 256 / 64 = 4 warm-up steps
+    assert all(r["grad_norm"] > 0 and set(r["dead"]) == {"Conv2d 1→6", "Conv2d 6→16", "Linear 400→120",
+                                                          "Linear 120→84"} for r in rows)
+    written = [json.loads(line) for line in (result.run_dir / FIRST_STEPS).read_text().splitlines()]
+    assert written == rows
+    assert sorted(p.name for p in (tmp_path / "custom").iterdir()) == before  # the store is left as it was
+    # a replay that does not give the stored first epoch is refused and writes nothing
+    metrics = result.run_dir / "metrics.jsonl"
+    epochs = [json.loads(line) for line in metrics.read_text().splitlines()]
+    epochs[0]["train_loss"] += 1e-6
+    metrics.write_text("".join(json.dumps(e) + "\n" for e in epochs))
+    (result.run_dir / FIRST_STEPS).unlink()
+    with pytest.raises(RuntimeError, match="not the same computation"):
+        first_steps(result.run_dir, steps=3)
+    assert not (result.run_dir / FIRST_STEPS).exists()

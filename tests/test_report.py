@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from focuslib import experiments, report
+from focuslib.config import RunConfig
 
 
 def test_table2_paper_plan_matches_the_protocol():
@@ -396,6 +398,38 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     assert (" Each was already at chance after its first epoch. Being at chance after the first epoch does not seal "
             "a run: 1 run(s) that trained were at chance then too: ce seed 0 (left chance after epoch 3). Mean train"
             ) in report.describe_health(runs, profile="smoke")
+
+
+def test_replayed_first_steps_show_when_the_last_layer_fell_silent(tmp_path):
+    import json
+
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("dropmax", 1): 11.35},
+                                   train_loss=0.1)
+    layers = ["Conv2d 6→16", "Linear 120→84"]
+    traces = {  # per run: (gradient norm, inactive units of the two layers) after steps 1, 2, 3
+        ("ce", 0): [(1.0, (0, 2)), (3.0, (1, 1)), (0.5, (2, 1))],
+        ("ce", 1): [(2.0, (0, 3)), (1.0, (0, 5)), (0.4, (3, 4))],
+        ("dropmax", 1): [(2.5, (0, 30)), (24.0, (16, 84)), (0.2, (16, 84))],
+    }
+    failed_dir = Path(runs.loc[runs["row"] == "dropmax", "run_dir"].item())  # its probes are looked up
+    failed_cfg = RunConfig(dataset="mnist", model="lenet5", method="dropmax", seed=1, profile="paper")
+    (failed_dir / "config.yaml").write_text(yaml.safe_dump({"config": failed_cfg.to_dict()}))
+    for r in runs.itertuples():
+        rows = [{"step": k + 1, "loss": 1.0, "lr": 0.1, "grad_norm": g, "dead": dict(zip(layers, dead))}
+                for k, (g, dead) in enumerate(traces[(r.row, r.seed)])]
+        (Path(r.run_dir) / "first_steps.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
+    table = report.step_traces(runs)
+    assert len(table) == 9 and table.groupby("row")["trained"].all().to_dict() == {"ce": True, "dropmax": False}
+    assert table.loc[(table["row"] == "dropmax") & (table["step"] == 2), "inactive after Linear 120→84"].item() == 84
+    assert (" The first 3 steps replayed exactly (3 runs): every unit of the last ReLU layer (after Linear 120→84, "
+            "84 units) was inactive on its batch from dropmax seed 1: step 2. The largest gradient norm over these "
+            "steps was 24.00 (step 2) in the runs that did not train, against 2.50 (median; largest 3.00) in the 2 "
+            "runs that trained, of which at most 4 of those 84 units were inactive at step 3."
+            ) in report.describe_health(runs)
+    fig = report.plot_step_traces(table)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["gradient norm",
+                                                   "units after Linear 120→84\ninactive on the step's batch"]
+    assert report.plot_step_traces(table.iloc[0:0]) is None
 
 
 def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row():

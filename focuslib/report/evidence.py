@@ -1,5 +1,6 @@
 """Per-run evidence behind a table: training curves, the best epoch on the test set (never a
-result), runs that did not train, dead ReLU units, and stability probes of the failed runs."""
+result), runs that did not train, dead ReLU units, the replayed first steps, and stability
+probes of the failed runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import yaml
 
 from .. import datasets
 from ..config import RunConfig
-from ..diagnostics import DIAGNOSTICS
+from ..diagnostics import DIAGNOSTICS, FIRST_STEPS
 from ..experiments import PROBES, probe_config
 from ..store import CONFIG, ResultsStore
 
@@ -110,6 +111,26 @@ def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
         if counts:
             rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed,
                          "final test top-1": r.test_top1, **counts})
+    return pd.DataFrame(rows)
+
+
+def step_traces(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """The replayed first steps (:func:`focuslib.diagnostics.first_steps`) of every run of
+    ``profile`` that has them: one row per (run, step) with its loss, lr, gradient norm and, per
+    ReLU layer, the units inactive on the step's batch (``inactive after <layer>``), and whether
+    the run trained (``trained``: not in :func:`health`)."""
+    failed = set(map(tuple, health(runs, profile)[["row", "dataset", "model", "seed"]].to_numpy().tolist()))
+    rows = []
+    for r in runs[runs["profile"] == profile].itertuples():
+        path = Path(r.run_dir) / FIRST_STEPS
+        if not path.exists():
+            continue
+        trained = (r.row, r.dataset, r.model, r.seed) not in failed
+        for line in path.read_text().splitlines():
+            step = json.loads(line)
+            dead = {f"inactive after {k}": v for k, v in step.pop("dead").items()}
+            rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, "trained": trained,
+                         **step, **dead})
     return pd.DataFrame(rows)
 
 

@@ -10,7 +10,7 @@ from scipy import stats
 
 from .. import paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS, PROBES
-from .evidence import at_chance, chance, curves, health, stability_probes
+from .evidence import at_chance, chance, curves, health, stability_probes, step_traces
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -270,6 +270,36 @@ def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: list[tuple[str, i
             f"at chance then too: {'; '.join(found)}.")
 
 
+def _first_steps(traces: pd.DataFrame) -> str:
+    """What the replayed first steps of one (data set, model) show: when the last ReLU layer of
+    each run that did not train fell silent on its batch, and the largest gradient norms of the
+    runs that did not train against those that did."""
+    if traces.empty or traces["trained"].all():
+        return ""
+    layer = [c for c in traces if c.startswith("inactive after ") and traces[c].notna().any()][-1]
+    units = int(layer.rsplit("→", 1)[1])  # the layer's label names its output units ("Linear 120→84")
+    n_steps = int(traces["step"].max())
+    peaks = traces.loc[traces.groupby(["row", "seed"], sort=False)["grad_norm"].idxmax()]
+    bad, good = peaks[~peaks["trained"]], peaks[peaks["trained"]]
+    silent = []
+    for r in bad.itertuples():
+        run = traces[(traces["row"] == r.row) & (traces["seed"] == r.seed)]
+        gone = run.loc[run[layer] >= units, "step"]
+        silent.append(f"{r.row} seed {r.seed}: " + (f"step {int(gone.iloc[0])}" if len(gone) else
+                                                   f"not by step {n_steps}"))
+    text = (f" The first {n_steps} steps replayed exactly ({traces.groupby(['row', 'seed']).ngroups} runs): every "
+            f"unit of the last ReLU layer ({layer.removeprefix('inactive ')}, {units} units) was inactive on its "
+            f"batch from {'; '.join(silent)}. The largest gradient norm over these steps was "
+            + "; ".join(f"{g:.2f} (step {int(k)})" for g, k in zip(bad["grad_norm"], bad["step"]))
+            + " in the runs that did not train")
+    if len(good):
+        last = traces[traces["trained"] & (traces["step"] == n_steps)][layer]
+        text += (f", against {good['grad_norm'].median():.2f} (median; largest {good['grad_norm'].max():.2f}) in the "
+                 f"{len(good)} runs that trained, of which at most {int(last.max())} of those {units} units were "
+                 f"inactive at step {n_steps}")
+    return text + "."
+
+
 def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
     """A plain statement per (data set, model) of how often the recipe failed: the finished runs
     of ``profile`` that did not train, per row, whether each was already at chance after its
@@ -279,6 +309,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
     failed = health(runs, profile, metric)
     curve = curves(runs, profile)
     probes = stability_probes(runs, profile=profile, metric=metric)
+    traces = step_traces(runs, profile)
     lines = []
     for (dataset, model), part in mine.groupby(["dataset", "model"], sort=False):
         bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
@@ -299,6 +330,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
                  f" {sum(early)} of them were at chance after their first epoch.")
         here = curve[(curve["dataset"] == dataset) & (curve["model"] == model)]
         text += _recovered(here, dataset, failed_runs, metric)
+        text += _first_steps(traces[(traces["dataset"] == dataset) & (traces["model"] == model)]
+                             if len(traces) else traces)
         if "train_top1" in epoch1:
             trained = epoch1.drop(index=failed_runs, errors="ignore")["train_top1"]
             means = trained.groupby(level="row", sort=False).mean().dropna()

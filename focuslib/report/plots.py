@@ -49,25 +49,26 @@ def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
 
 def plot_step_traces(traces: pd.DataFrame):
     """The replayed first steps (:func:`~focuslib.report.evidence.step_traces`), one column per
-    (data set, model): the gradient norm (log scale) and the units of the last ReLU layer
-    inactive on each step's batch, one line per run, the runs that did not train in red."""
+    (data set, model): the gradient norm (log scale), then per ReLU layer that lost any unit the
+    units inactive on each step's batch; one line per run, the runs that did not train in red."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
     if traces.empty:
         return None
+    layers = [c for c in traces if c.startswith("inactive after ") and traces[c].max() > 0]
     panels = list(traces.groupby(["dataset", "model"], sort=False))
-    fig, axes = plt.subplots(2, len(panels), figsize=(6 * len(panels), 6), squeeze=False, sharex="col")
+    fig, axes = plt.subplots(1 + len(layers), len(panels), figsize=(6 * len(panels), 2.2 * (1 + len(layers))),
+                             squeeze=False, sharex="col")
+    palette = {"trained": "tab:gray", "did not train": "tab:red"}
     for col, ((dataset, model), part) in enumerate(panels):
-        last = [c for c in part if c.startswith("inactive after ") and part[c].notna().any()][-1]
         part = part.assign(run=part["row"] + " s" + part["seed"].astype(str),
                            outcome=part["trained"].map({True: "trained", False: "did not train"}))
-        palette = {"trained": "tab:gray", "did not train": "tab:red"}
-        for ax, y in zip(axes[:, col], ("grad_norm", last)):
+        for ax, y in zip(axes[:, col], ["grad_norm", *layers]):
             sns.lineplot(data=part, x="step", y=y, hue="outcome", units="run", estimator=None, lw=0.7,
                          palette=palette, ax=ax, legend=ax is axes[0, col])
-        axes[0, col].set(yscale="log", ylabel="gradient norm", title=f"{dataset} ({model}): first steps, replayed")
-        axes[1, col].set(ylabel=f"units {last.removeprefix('inactive ')}\ninactive on the step's batch")
+            ax.set(ylabel=f"units {y.removeprefix('inactive ')}\ninactive" if y in layers else "gradient norm")
+        axes[0, col].set(yscale="log", title=f"{dataset} ({model}): first steps, replayed")
     fig.tight_layout()
     return fig
 

@@ -271,32 +271,28 @@ def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: list[tuple[str, i
 
 
 def _first_steps(traces: pd.DataFrame) -> str:
-    """What the replayed first steps of one (data set, model) show: when the last ReLU layer of
-    each run that did not train fell silent on its batch, and the largest gradient norms of the
-    runs that did not train against those that did."""
+    """What the replayed first steps of one (data set, model) show: per ReLU layer, the units
+    inactive on the batch of the last replayed step in the runs that did not train against those
+    that did, and the same for the largest gradient norm over the replayed steps."""
     if traces.empty or traces["trained"].all():
         return ""
-    layer = [c for c in traces if c.startswith("inactive after ") and traces[c].notna().any()][-1]
-    units = int(layer.rsplit("→", 1)[1])  # the layer's label names its output units ("Linear 120→84")
     n_steps = int(traces["step"].max())
-    peaks = traces.loc[traces.groupby(["row", "seed"], sort=False)["grad_norm"].idxmax()]
-    bad, good = peaks[~peaks["trained"]], peaks[peaks["trained"]]
-    silent = []
-    for r in bad.itertuples():
-        run = traces[(traces["row"] == r.row) & (traces["seed"] == r.seed)]
-        gone = run.loc[run[layer] >= units, "step"]
-        silent.append(f"{r.row} seed {r.seed}: " + (f"step {int(gone.iloc[0])}" if len(gone) else
-                                                   f"not by step {n_steps}"))
-    text = (f" The first {n_steps} steps replayed exactly ({traces.groupby(['row', 'seed']).ngroups} runs): every "
-            f"unit of the last ReLU layer ({layer.removeprefix('inactive ')}, {units} units) was inactive on its "
-            f"batch from {'; '.join(silent)}. The largest gradient norm over these steps was "
-            + "; ".join(f"{g:.2f} (step {int(k)})" for g, k in zip(bad["grad_norm"], bad["step"]))
-            + " in the runs that did not train")
-    if len(good):
-        last = traces[traces["trained"] & (traces["step"] == n_steps)][layer]
-        text += (f", against {good['grad_norm'].median():.2f} (median; largest {good['grad_norm'].max():.2f}) in the "
-                 f"{len(good)} runs that trained, of which at most {int(last.max())} of those {units} units were "
-                 f"inactive at step {n_steps}")
+    last = traces[traces["step"] == n_steps]
+    peaks = traces.groupby(["row", "seed"], sort=False).agg(peak=("grad_norm", "max"), trained=("trained", "first"))
+
+    def compare(bad: pd.Series, good: pd.Series, f: str) -> str:
+        text = f"{bad.min():{f}}–{bad.max():{f}}" if bad.min() != bad.max() else f"{bad.min():{f}}"
+        return text + (f" against {good.median():{f}} ({good.min():{f}}–{good.max():{f}})" if len(good) else "")
+
+    layers = [c for c in traces if c.startswith("inactive after ")]
+    per_layer = "; ".join(f"{c.removeprefix('inactive ')}: {compare(last.loc[~last['trained'], c], last.loc[last['trained'], c], 'g')}"
+                          for c in layers)
+    bad_peak, good_peak = peaks.loc[~peaks["trained"], "peak"], peaks.loc[peaks["trained"], "peak"]
+    text = (f" The first {n_steps} steps, replayed exactly ({len(peaks)} runs, {len(bad_peak)} of them did not train). "
+            f"Units inactive on the batch of step {n_steps}, in the runs that did not train against those that trained "
+            f"(median, range): {per_layer}. Largest gradient norm over these steps: {compare(bad_peak, good_peak, '.1f')}")
+    if len(good_peak) and bad_peak.max() <= good_peak.max():
+        text += ": the runs that did not train had no larger gradients than some runs that trained"
     return text + "."
 
 

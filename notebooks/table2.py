@@ -69,7 +69,9 @@ print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"
 # (its own frozen baseline branch), and every seed's test curve. A run that diverged or stayed at
 # chance would show here, never silently dropped. The best epoch *on the test set* is shown
 # only for comparison with papers that may have reported it: it is a selection on the test set
-# and never our result.
+# and never our result. FocusNet's seeds 0 and 1 were trained again by committed code: their
+# first runs, made by uncommitted code, could not be replayed exactly; those runs are kept under
+# `results/superseded/` (see its README) and this page does not read them.
 
 # %%
 # NBVAL_CHECK_OUTPUT

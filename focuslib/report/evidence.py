@@ -114,6 +114,10 @@ def dead_units(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: Column prefix of :func:`step_traces` for the units of one ReLU layer inactive on a step's batch.
+INACTIVE = "inactive after "
+
+
 def step_traces(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     """The replayed first steps (:func:`focuslib.diagnostics.first_steps`) of every run of
     ``profile`` that has them: one row per (run, step) with its loss, lr, gradient norm and, per
@@ -128,7 +132,7 @@ def step_traces(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
         trained = (r.row, r.dataset, r.model, r.seed) not in failed
         for line in path.read_text().splitlines():
             step = json.loads(line)
-            dead = {f"inactive after {k}": v for k, v in step.pop("dead").items()}
+            dead = {f"{INACTIVE}{k}": v for k, v in step.pop("dead").items()}
             rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, "trained": trained,
                          **step, **dead})
     return pd.DataFrame(rows)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .evidence import INACTIVE
 from .tables import PROFILE_LABEL, fig4_frame, summarise
 
 
@@ -56,7 +57,7 @@ def plot_step_traces(traces: pd.DataFrame):
 
     if traces.empty:
         return None
-    layers = [c for c in traces if c.startswith("inactive after ") and traces[c].max() > 0]
+    layers = [c for c in traces if c.startswith(INACTIVE) and traces[c].max() > 0]
     panels = list(traces.groupby(["dataset", "model"], sort=False))
     fig, axes = plt.subplots(1 + len(layers), len(panels), figsize=(6 * len(panels), 2.2 * (1 + len(layers))),
                              squeeze=False, sharex="col")

@@ -10,7 +10,7 @@ from scipy import stats
 
 from .. import paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS, PROBES
-from .evidence import at_chance, chance, curves, health, stability_probes, step_traces
+from .evidence import INACTIVE, at_chance, chance, curves, health, stability_probes, step_traces
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -285,7 +285,7 @@ def _first_steps(traces: pd.DataFrame) -> str:
         text = f"{bad.min():{f}}–{bad.max():{f}}" if bad.min() != bad.max() else f"{bad.min():{f}}"
         return text + (f" against {good.median():{f}} ({good.min():{f}}–{good.max():{f}})" if len(good) else "")
 
-    layers = [c for c in traces if c.startswith("inactive after ")]
+    layers = [c for c in traces if c.startswith(INACTIVE)]
     per_layer = "; ".join(f"{c.removeprefix('inactive ')}: {compare(last.loc[~last['trained'], c], last.loc[last['trained'], c], 'g')}"
                           for c in layers)
     bad_peak, good_peak = peaks.loc[~peaks["trained"], "peak"], peaks.loc[peaks["trained"], "peak"]

@@ -284,13 +284,16 @@ def require_data(names: Iterable[str], data_root: str | None = None) -> None:
 
 
 def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir: str | None = None,
-             device: str = "auto", quiet: bool = True, train: bool = True, threads: int | None = None) -> pd.DataFrame:
+             device: str = "auto", quiet: bool = True, train: bool = True, threads: int | None = None,
+             keep_checkpoints: bool = True) -> pd.DataFrame:
     """Run (or fetch from the store) every cell; one row per cell with its final metrics.
 
-    ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads``: CPU
-    threads while training (:class:`~focuslib.train.Runtime`; the profile's ``threads``)."""
+    ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads`` and
+    ``keep_checkpoints``: CPU threads while training and whether a finished run keeps its resume
+    checkpoint (:class:`~focuslib.train.Runtime`; the profile's ``threads`` and ``keep_checkpoints``)."""
     store = ResultsStore(results_dir)
-    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads)
+    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads,
+                      keep_checkpoint=keep_checkpoints)
     rows = []
     for c in cells:
         final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)
@@ -336,12 +339,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.probe:
         cells = probe_cells(cells)
     require_data({c.dataset for c in cells}, a.data_root)
-    threads = a.threads if a.threads is not None else resolve_params(a.artefact, params).get("threads")
+    profile = resolve_params(a.artefact, params)
+    threads = a.threads if a.threads is not None else profile.get("threads")
     skipped = []
     for cell in cells:
         try:
             frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False,
-                             threads=threads)
+                             threads=threads, keep_checkpoints=profile.get("keep_checkpoints", True))
         except RunLockedError as err:  # another job trains this run (or its baseline): leave it to that job
             print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
             skipped.append(cell.config.label())

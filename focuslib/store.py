@@ -5,7 +5,9 @@ Layout: ``<root>/<profile>/<label>-<key>/`` holding ``config.yaml`` (the full
 per epoch), ``final.json`` (written last: a run is finished iff it exists),
 ``checkpoint.pt`` (resume state, every epoch) and ``model.pt`` (final weights, used as a
 frozen baseline/teacher). A run whose configuration differs from a finished one only in more
-epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`). Checkpoints and
+epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`); a finished run keeps
+its checkpoint for that unless the runtime says otherwise (the smoke profile's
+``keep_checkpoints: false``). Checkpoints and
 weights are never committed; the small text artifacts of the ``paper`` profile are. While a
 process trains a run, ``train.lock`` names it, so a second process (another terminal, a second
 background job) never writes the same folder.

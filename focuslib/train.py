@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import io
 import json
 import os
@@ -64,6 +65,10 @@ class Runtime:
     data_root: str | None = None
     results_dir: str | None = None
     resume: bool = True  # from the run's checkpoint, else from a shorter run of the same config
+    # Keep a finished run's resume checkpoint (twice its weights: with the optimizer's momentum)
+    # so a longer run of the same configuration can continue from it (ResultsStore.prefix);
+    # False deletes it once the weights and final metrics are written.
+    keep_checkpoint: bool = True
     quiet: bool = False
     amp: bool | None = None  # default: bf16 autocast on CUDA, off on CPU
     channels_last: bool | None = None  # default: on for CUDA
@@ -178,8 +183,12 @@ def deterministic_algorithms(enabled: bool) -> Iterator[None]:
         torch.use_deterministic_algorithms(previous)
 
 
+@functools.cache
 def code_version() -> str:
-    """focuslib's version plus the git commit of the checkout (``+dirty`` when modified)."""
+    """focuslib's version plus the git commit of the checkout (``+dirty`` when modified).
+
+    Read once per process: a long job (``python -m focuslib.experiments``) keeps running the code
+    it imported while the checkout moves on, and its later runs must not record the new commit."""
     here = Path(__file__).resolve().parent
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=here, capture_output=True,
@@ -358,6 +367,8 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             save_torch(run_dir / WEIGHTS, {"model": model.state_dict(), "method": method.state_dict(),
                                            "num_classes": num_classes})
             store.finish(cfg, final)
+            if not runtime.keep_checkpoint:
+                ckpt_path.unlink(missing_ok=True)
     return RunResult(cfg, run_dir, final, trained=True)
 
 
@@ -566,6 +577,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--resume", dest="no_resume", action="store_false",
                    help="continue from the run's last checkpoint (the default)")
     p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--no-keep-checkpoint", action="store_true",
+                   help="delete the run's resume checkpoint once it has finished (its weights stay)")
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--num-workers", type=int, default=4)
     p.add_argument("--compile", action="store_true", help="torch.compile the training step")
@@ -599,7 +612,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cfg = config_from_args(a)
         runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=not a.no_resume,
                           quiet=a.quiet, amp=False if a.no_amp else None, compile=a.compile,
-                          num_workers=a.num_workers, eval_every=a.eval_every, threads=a.threads)
+                          num_workers=a.num_workers, eval_every=a.eval_every, threads=a.threads,
+                          keep_checkpoint=not a.no_keep_checkpoint)
     except (KeyError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

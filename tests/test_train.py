@@ -255,6 +255,25 @@ def test_only_a_finished_shorter_run_of_the_same_config_is_continued(results_dir
     assert store.prefix(long) == tiny(epochs=1, milestones=())
 
 
+def test_without_keep_checkpoint_a_finished_run_keeps_its_weights_only(results_dir, one_thread):
+    from focuslib.store import CHECKPOINT, WEIGHTS
+
+    store = ResultsStore(results_dir)
+    lean = Runtime(device="cpu", results_dir=str(results_dir), quiet=True, keep_checkpoint=False)
+    unfinished = Runtime(device="cpu", results_dir=str(results_dir), quiet=True, keep_checkpoint=False,
+                         stop_after_epochs=1)
+    assert not run(tiny(), runtime=unfinished, store=store).finished
+    assert (store.run_dir(tiny()) / CHECKPOINT).exists()  # an unfinished run keeps what it resumes from
+    result = run(tiny(), runtime=lean, store=store)
+    assert result.finished and (result.run_dir / WEIGHTS).exists()
+    assert not (result.run_dir / CHECKPOINT).exists()
+    assert store.prefix(tiny(epochs=5)) is None  # nothing to continue from: a longer run starts over
+    teacher = run(tiny(method="focusnet"), runtime=lean, store=store)  # the weights still serve as a baseline
+    assert teacher.finished and not (store.run_dir(teacher.cfg.teacher) / CHECKPOINT).exists()
+    kept = run(tiny(seed=1), runtime=quiet(results_dir), store=store)
+    assert (kept.run_dir / CHECKPOINT).exists()  # the default keeps it
+
+
 def test_warmup_raises_the_lr_linearly_step_by_step_then_follows_the_schedule(results_dir, monkeypatch, one_thread):
     seen = []
     step = torch.optim.SGD.step
@@ -284,3 +303,16 @@ def test_a_later_field_at_its_earlier_value_keeps_the_keys_of_the_stored_runs():
     assert RunConfig.from_dict(warm.to_dict()) == warm
     with pytest.raises(ValueError, match="warmup_epochs must be a non-negative integer"):
         tiny(warmup_epochs=-1)
+
+
+def test_the_code_version_is_read_once_per_process(monkeypatch):
+    from focuslib import train
+
+    train.code_version.cache_clear()
+    calls = []
+    real = subprocess.run
+    monkeypatch.setattr(train.subprocess, "run", lambda *a, **kw: calls.append(a) or real(*a, **kw))
+    first = train.code_version()
+    assert len(calls) == 2  # the commit and the working tree's state
+    assert train.code_version() == first and len(calls) == 2  # later runs of the process record the same
+    train.code_version.cache_clear()

@@ -207,7 +207,7 @@ def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = No
     resolved = resolve_params(notebook, P)
     require_data(resolved["datasets"], data_root)
     runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
-                    threads=resolved.get("threads"))
+                    threads=resolved.get("threads"), keep_checkpoints=resolved.get("keep_checkpoints", True))
     full = full_protocol_results(notebook, results_dir)
     runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
     return runs, compare(notebook.replace("table", ""), runs)

@@ -11,6 +11,10 @@ reads them; the weights themselves are never committed.
 against the run's stored epoch-1 metrics) and records after every step its loss, learning
 rate, gradient norm and the units inactive on that step's batch: where in the epoch a run that
 did not train lost its units (``--first-steps`` writes ``first_steps.jsonl``).
+
+:func:`replay` retrains a whole run with the code of the checkout and compares every epoch's
+metrics with the stored ones (``--replay`` writes ``replay.json``): whether the committed code
+makes the committed artifact, bit for bit, whatever code once made it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ from .store import CONFIG, FINAL, WEIGHTS, ResultsStore, atomic_write_text
 
 DIAGNOSTICS = "diagnostics.json"
 FIRST_STEPS = "first_steps.jsonl"
+REPLAY = "replay.json"
+#: The per-epoch metrics a replay must reproduce exactly (timings excluded).
+REPLAYED = ("lr", "train_loss", "train_top1", "test_top1", "test_top5", "test_loss")
 FIRST_STEP_COUNT = 100  # LeNet-5 on MNIST, lr 0.1: the runs that did not train lost (nearly) all conv2 channels by then
 
 
@@ -99,23 +106,45 @@ def diagnose(run_dir: str | Path, data_root: str | None = None, batch_size: int 
     return out
 
 
+def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=None) -> list[dict]:
+    """Train the configuration of the run in ``run_dir`` again, in a scratch store that sees its
+    frozen baseline, on the CPU with the run's thread count, for its first ``epochs`` epochs (all
+    if ``None``); the replay's per-epoch metrics."""
+    from .train import Runtime, run  # noqa: PLC0415
+
+    doc = yaml.safe_load((run_dir / CONFIG).read_text())
+    cfg = RunConfig.from_dict(doc["config"])
+    with tempfile.TemporaryDirectory() as scratch:
+        store = ResultsStore(scratch)
+        if cfg.teacher is not None:  # the frozen baseline, read where the run read it
+            source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
+            os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
+            os.symlink(source.resolve(), store.run_dir(cfg.teacher))
+        runtime = Runtime(device="cpu", data_root=data_root, results_dir=scratch, quiet=True, stop_after_epochs=epochs,
+                          threads=(doc.get("runtime") or {}).get("threads"), on_step=on_step, keep_checkpoint=False)
+        run(cfg, runtime=runtime, store=store)
+        return ResultsStore.read_metrics(store.run_dir(cfg))
+
+
+def _stored(run_dir: Path) -> list[dict]:
+    stored = ResultsStore.read_metrics(run_dir)
+    if not stored:
+        raise FileNotFoundError(f"{run_dir} has no per-epoch metrics to check a replay against")
+    return stored
+
+
 def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = FIRST_STEP_COUNT) -> list[dict]:
     """Replay the first epoch of the finished run in ``run_dir`` and record, after each of its
     first ``steps`` optimizer steps: the step (1-based), the batch loss, the learning rate, the L2
     norm of all gradients, and per ReLU layer (:func:`dead_units`) the units that output nothing
     positive on the step's batch after the update. Written to ``run_dir/first_steps.jsonl``.
 
-    The replay trains the run's configuration in a scratch store that sees its frozen baseline,
-    on the CPU with the run's thread count; it must reproduce the run's stored epoch-1 training
-    loss and accuracy exactly, else :class:`RuntimeError` (nothing is written)."""
-    from .train import Runtime, Step, run  # noqa: PLC0415
+    The replay (:func:`_retrain`) must reproduce the run's stored epoch-1 training loss and
+    accuracy exactly, else :class:`RuntimeError` (nothing is written)."""
+    from .train import Step  # noqa: PLC0415
 
     run_dir = Path(run_dir)
-    doc = yaml.safe_load((run_dir / CONFIG).read_text())
-    cfg = RunConfig.from_dict(doc["config"])
-    stored = ResultsStore.read_metrics(run_dir)
-    if not stored:
-        raise FileNotFoundError(f"{run_dir} has no per-epoch metrics to check a replay against")
+    stored = _stored(run_dir)
     rows: list[dict] = []
 
     def record(s: Step) -> None:
@@ -127,22 +156,36 @@ def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = 
                      "grad_norm": round(torch.stack(grads).norm().item(), 6),
                      "dead": {v["after"]: v["dead"] for v in dead.values()}})
 
-    with tempfile.TemporaryDirectory() as scratch:
-        store = ResultsStore(scratch)
-        if cfg.teacher is not None:  # the frozen baseline, read where the run read it
-            source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
-            os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
-            os.symlink(source.resolve(), store.run_dir(cfg.teacher))
-        runtime = Runtime(device="cpu", data_root=data_root, results_dir=scratch, quiet=True, stop_after_epochs=1,
-                          threads=(doc.get("runtime") or {}).get("threads"), on_step=record)
-        run(cfg, runtime=runtime, store=store)
-        replay = ResultsStore.read_metrics(store.run_dir(cfg))[0]
+    replay = _retrain(run_dir, data_root, 1, record)[0]
     for key in ("train_loss", "train_top1"):
         if replay[key] != stored[0][key]:
             raise RuntimeError(f"the replay of {run_dir.name} gives epoch-1 {key} {replay[key]} against the stored "
                                f"{stored[0][key]}: not the same computation (another torch, thread count or device?)")
     atomic_write_text(run_dir / FIRST_STEPS, "".join(json.dumps(r) + "\n" for r in rows))
     return rows
+
+
+def replay(run_dir: str | Path, data_root: str | None = None) -> dict:
+    """Retrain the finished run in ``run_dir`` from scratch with the checkout's code
+    (:func:`_retrain`) and compare its metrics (:data:`REPLAYED`) with the stored ones, epoch by
+    epoch. Written to ``run_dir/replay.json`` whatever the outcome: the code version that replayed
+    it, the epochs compared, ``identical``, and the first difference if any."""
+    from .train import code_version  # noqa: PLC0415
+
+    run_dir = Path(run_dir)
+    stored = _stored(run_dir)
+    if not (run_dir / FINAL).exists():
+        raise FileNotFoundError(f"{run_dir} is not a finished run (no {FINAL}); replay compares finished runs only")
+    again = _retrain(run_dir, data_root, None)
+    first = next(({"epoch": a["epoch"], "metric": k, "stored": b.get(k), "replayed": a.get(k)}
+                  for a, b in zip(again, stored) for k in REPLAYED if a.get(k) != b.get(k)), None)
+    if first is None and len(again) != len(stored):
+        first = {"epoch": min(len(again), len(stored)) + 1, "metric": "epochs", "stored": len(stored),
+                 "replayed": len(again)}
+    out = {"code_version": code_version(), "epochs": len(again), "compared": list(REPLAYED),
+           "identical": first is None, **({"first_difference": first} if first else {})}
+    atomic_write_text(run_dir / REPLAY, json.dumps(out, indent=2) + "\n")
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -156,8 +199,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                    help="only the finished runs among RUN_DIR that have weights and no diagnostics yet")
     p.add_argument("--first-steps", action="store_true",
                    help=f"instead, replay each run's first epoch into {FIRST_STEPS} (see first_steps)")
+    p.add_argument("--replay", action="store_true",
+                   help=f"instead, retrain each run with this checkout's code and compare every epoch, into {REPLAY}")
     a = p.parse_args(argv)
     run_dirs = [Path(d) for d in a.run_dirs]
+    if a.replay:
+        differ = 0
+        for run_dir in run_dirs:
+            if a.missing and ((run_dir / REPLAY).exists() or not (run_dir / FINAL).exists()):
+                continue
+            out = replay(run_dir, a.data_root)
+            differ += not out["identical"]
+            print(run_dir, f"{out['epochs']} epochs replayed by {out['code_version']}:",
+                  "identical" if out["identical"] else f"differs first at {out['first_difference']}", flush=True)
+        return 1 if differ else 0
     if a.first_steps:
         refused = 0
         for run_dir in run_dirs:

@@ -21,7 +21,7 @@ import socket
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import pandas as pd
 import yaml
@@ -179,11 +179,17 @@ class ResultsStore:
         finally:
             path.unlink(missing_ok=True)
 
-    def start(self, cfg: RunConfig, runtime: dict[str, Any]) -> Path:
-        """Create the run folder and write ``config.yaml`` (config + runtime facts)."""
+    def start(self, cfg: RunConfig, runtime: dict[str, Any], *, earlier: Sequence[dict[str, Any]] = ()) -> Path:
+        """Create the run folder and write ``config.yaml`` (config + runtime facts).
+
+        ``earlier``: the runtime facts of the processes that trained the epochs this one starts
+        from (its own before a resume, or the shorter run it continues), so a run trained over
+        several sessions records every piece of code that made it (:meth:`processes`)."""
         self.check_config(cfg)
         run_dir = self.run_dir(cfg)
         doc = {"key": cfg.key(), "label": cfg.label(), "config": _plain(cfg.to_dict()), "runtime": _plain(runtime)}
+        if earlier:
+            doc["earlier"] = _plain(list(earlier))
         atomic_write_text(run_dir / CONFIG, yaml.safe_dump(doc, sort_keys=False))
         return run_dir
 
@@ -195,6 +201,13 @@ class ResultsStore:
         atomic_write_text(self.run_dir(cfg) / FINAL, json.dumps(_plain(final), indent=2) + "\n")
 
     # -- reading back ------------------------------------------------------------------
+    @staticmethod
+    def processes(run_dir: Path) -> list[dict[str, Any]]:
+        """The runtime facts of every process that trained the run, oldest first (a run resumed
+        before ``earlier`` was recorded lists only its last process)."""
+        doc = yaml.safe_load((Path(run_dir) / CONFIG).read_text()) or {}
+        return [*(doc.get("earlier") or []), *([doc["runtime"]] if doc.get("runtime") else [])]
+
     def iter_runs(self, profile: str | None = None) -> Iterator[Path]:
         pattern = f"{profile}/*/{FINAL}" if profile else f"*/*/{FINAL}"
         for final in sorted(self.root.glob(pattern)):

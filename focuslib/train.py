@@ -333,8 +333,9 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             verb = "resuming" if source == cfg else f"continuing {source.label()} ({source.key()}) as"
             _log(runtime, f"{verb} {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
         if rank == 0:
-            facts = _runtime_facts(runtime, device, amp, channels_last, deterministic, world)
-            store.start(cfg, {**facts, **({"continued_from": continued_from} if continued_from else {})})
+            facts = {**_runtime_facts(runtime, device, amp, channels_last, deterministic, world),
+                     "start_epoch": start_epoch, **({"continued_from": continued_from} if continued_from else {})}
+            store.start(cfg, facts, earlier=store.processes(store.run_dir(source)) if source else ())
 
         cached = _teacher_cache(teacher, train_data, runtime, augment, amp, device, channels_last)
         stop = cfg.epochs if runtime.stop_after_epochs is None else min(cfg.epochs, start_epoch + runtime.stop_after_epochs)

@@ -11,7 +11,7 @@ from torch import nn
 
 from focuslib import report
 from focuslib.config import RunConfig
-from focuslib.diagnostics import DIAGNOSTICS, FIRST_STEPS, dead_units, diagnose, first_steps, main
+from focuslib.diagnostics import DIAGNOSTICS, FIRST_STEPS, REPLAY, dead_units, diagnose, first_steps, main, replay
 from focuslib.train import Runtime, run
 
 
@@ -92,3 +92,28 @@ def test_first_steps_replays_the_first_epoch_exactly_and_records_each_step(tmp_p
     with pytest.raises(RuntimeError, match="not the same computation"):
         first_steps(result.run_dir, steps=3)
     assert not (result.run_dir / FIRST_STEPS).exists()
+
+
+def test_replay_retrains_the_whole_run_and_finds_the_first_difference(tmp_path, one_thread):
+    cfg = RunConfig(dataset="digits", model="lenet5", method="focusnet", epochs=2, milestones=(1,), batch_size=64,
+                    train_limit=256, test_limit=64, profile="custom")
+    result = run(cfg, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True))
+    before = sorted(p.name for p in (tmp_path / "custom").iterdir())
+    out = replay(result.run_dir)
+    assert out["identical"] and out["epochs"] == 2 and "first_difference" not in out
+    assert json.loads((result.run_dir / REPLAY).read_text()) == out
+    assert sorted(p.name for p in (tmp_path / "custom").iterdir()) == before  # the store is left as it was
+    # a stored epoch the code does not make is found, and the finding is written too
+    metrics = result.run_dir / "metrics.jsonl"
+    epochs = [json.loads(line) for line in metrics.read_text().splitlines()]
+    epochs[1]["test_top1"] += 0.01
+    metrics.write_text("".join(json.dumps(e) + "\n" for e in epochs))
+    assert main([str(result.run_dir), "--replay"]) == 1
+    written = json.loads((result.run_dir / REPLAY).read_text())
+    assert not written["identical"]
+    assert written["first_difference"]["epoch"] == 2 and written["first_difference"]["metric"] == "test_top1"
+    assert written["first_difference"]["stored"] == epochs[1]["test_top1"]
+    assert main([str(result.run_dir), "--replay", "--missing"]) == 0  # done already: skipped
+    (result.run_dir / "final.json").unlink()
+    with pytest.raises(FileNotFoundError, match="not a finished run"):
+        replay(result.run_dir)

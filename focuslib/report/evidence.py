@@ -1,6 +1,6 @@
 """Per-run evidence behind a table: training curves, the best epoch on the test set (never a
-result), runs that did not train, dead ReLU units, the replayed first steps, and stability
-probes of the failed runs."""
+result), runs that did not train, dead ReLU units, the replayed first steps, stability probes of
+the failed runs, and the code that trained each run."""
 
 from __future__ import annotations
 
@@ -167,3 +167,21 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
             })
     return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",
                                                              "final", f"{metric} by epoch"])
+
+
+def provenance(results_dir: str | Path | None = None, profile: str = "paper") -> pd.DataFrame:
+    """Per finished run of ``profile``: the processes that trained it
+    (:meth:`~focuslib.store.ResultsStore.processes`), their code versions and torch versions,
+    whether any ran uncommitted code (a version ending in ``.dirty``: the run cannot be traced to
+    a commit), and whether the record reaches back to epoch 1 (runs resumed before processes were
+    recorded list only their last one)."""
+    store = ResultsStore(results_dir)
+    rows = []
+    for run_dir in store.iter_runs(profile):
+        procs = store.processes(run_dir)
+        versions = list(dict.fromkeys(str(p.get("code_version", "?")) for p in procs))
+        rows.append({"run": run_dir.name, "processes": len(procs), "code versions": ", ".join(versions),
+                     "torch": ", ".join(dict.fromkeys(str(p.get("torch", "?")) for p in procs)),
+                     "uncommitted code": any(v.endswith(".dirty") for v in versions),
+                     "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0})
+    return pd.DataFrame(rows, columns=["run", "processes", "code versions", "torch", "uncommitted code", "from epoch 1"])

@@ -49,3 +49,25 @@ status.groupby(["table", "status"], sort=False).size().rename("cells").reset_ind
 
 # %%
 status
+
+# %% [markdown]
+# ## Which code trained each run
+#
+# Every full-protocol run records, in its `config.yaml`, the code version of the process that
+# trained it, and, for a run resumed or continued from a shorter one, of every earlier process
+# (`earlier`; runs resumed before this was recorded list only their last process). A version
+# ending in `.dirty` means the checkout held uncommitted changes, so the record alone does not
+# trace the run to a commit. Before commit d732a35 a long job recorded the checkout's state when
+# each of its runs started, not the code it had imported when it began, so a `.dirty` there
+# may only mean the checkout was being edited while the job ran. Either way the record is not
+# proof: `python -m focuslib.diagnostics --replay RUN_DIR` retrains the run with the checkout's
+# (committed) code and compares the metrics of every epoch (*replay*; *identical* means the
+# committed code makes the stored run bit for bit).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+origin = report.provenance(results_dir)
+print(report.describe_provenance(origin))
+
+# %%
+origin[origin["uncommitted code"] | (origin["replay"] != "—")]

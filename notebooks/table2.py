@@ -69,9 +69,12 @@ print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"
 # (its own frozen baseline branch), and every seed's test curve. A run that diverged or stayed at
 # chance would show here, never silently dropped. The best epoch *on the test set* is shown
 # only for comparison with papers that may have reported it: it is a selection on the test set
-# and never our result. FocusNet's seeds 0 and 1 were trained again by committed code: their
-# first runs, made by uncommitted code, could not be replayed exactly; those runs are kept under
-# `results/superseded/` (see its README) and this page does not read them.
+# and never our result. FocusNet's seeds 0 and 1 were trained a second time: their first runs,
+# made by uncommitted code, could not be replayed exactly; those runs are kept under
+# `results/superseded/` (see its README) and this page does not read them. The second runs'
+# records name uncommitted code too (a recording fault of the job that trained them, since
+# fixed); whether committed code makes them bit for bit is on the status page (*Which code
+# trained each run*).
 
 # %%
 # NBVAL_CHECK_OUTPUT

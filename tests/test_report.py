@@ -474,3 +474,37 @@ def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(
     # 99.56 lies far above every FocusNet seed: complete, and it disagrees
     assert mnist.loc["FocusNet (Ours)", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "no", 0]
     assert mnist.loc["DropMax [8]", ["status", "seeds", "did not train"]].tolist() == ["partial", "2/5", 1]
+
+
+def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_replay(tmp_path, one_thread, monkeypatch):
+    import json
+
+    from focuslib import train
+    from focuslib.diagnostics import REPLAY
+    from focuslib.train import Runtime, run
+
+    monkeypatch.setattr(train, "code_version", lambda: "0.1.0+committed")  # whatever state this checkout is in
+
+    cfg = RunConfig(dataset="digits", model="lenet5", method="focusnet", epochs=2, milestones=(), batch_size=64,
+                    train_limit=128, test_limit=64, profile="paper")
+    run(cfg, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True, stop_after_epochs=1))
+    focus = run(cfg, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True))  # resumed: two processes
+    frame = report.provenance(tmp_path).set_index("run")
+    row, base = frame.loc[focus.run_dir.name], frame.loc[focus.run_dir.name.replace("focusnet", "ce")[:-16]
+                                                         + focus.cfg.teacher.key()]
+    assert (row["processes"], row["from epoch 1"], row["baseline"]) == (2, True, focus.cfg.teacher.label())
+    assert (base["processes"], base["baseline"], row["replay"]) == (1, "—", "—")
+    assert not frame["uncommitted code"].any()
+    assert "None lists uncommitted code" in report.describe_provenance(frame.reset_index())
+    # one process of the FocusNet run ran edited code; a full replay by committed code settles it
+    doc = yaml.safe_load((focus.run_dir / "config.yaml").read_text())
+    doc["earlier"][0]["code_version"] = "0.1.0+abc.dirty"
+    (focus.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    text = report.describe_provenance(report.provenance(tmp_path))
+    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text and "1 not replayed yet" in text
+    (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": True}))
+    frame = report.provenance(tmp_path).set_index("run")
+    assert frame.loc[focus.run_dir.name, "uncommitted code"]
+    assert frame.loc[focus.run_dir.name, "code versions"].startswith("0.1.0+abc.dirty, ")
+    assert frame.loc[focus.run_dir.name, "replay"] == "identical (0.1.0+def)"
+    assert "reproduced 1 of them at every epoch." in report.describe_provenance(frame.reset_index())

@@ -14,14 +14,14 @@ from ..experiments import FOCUSNET_VARIANTS
 from .plots import fig4_plot, plot_curves, plot_gain_curve, plot_step_traces
 from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve, health, provenance,
                        stability_probes, step_traces)
-from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_variants,
-                         gain_verdict)
+from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
+                         describe_variants, gain_verdict)
 from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fmt, full_protocol_results, gains, paired_gains,
                      paper_pivot, paper_rows, per_seed, reproduce, status, styled, summarise, t_interval)
 
 __all__ = [
     "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "compare", "curves", "dead_units", "describe",
-    "describe_fig4", "describe_health", "describe_ordering", "describe_variants", "fig4_frame", "fig4_plot",
+    "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot",
     "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
     "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_step_traces", "provenance", "reproduce",

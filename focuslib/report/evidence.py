@@ -13,7 +13,7 @@ import yaml
 
 from .. import datasets
 from ..config import RunConfig
-from ..diagnostics import DIAGNOSTICS, FIRST_STEPS
+from ..diagnostics import DIAGNOSTICS, FIRST_STEPS, REPLAY
 from ..experiments import PROBES, probe_config
 from ..store import CONFIG, ResultsStore
 
@@ -173,15 +173,22 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
     """Per finished run of ``profile``: the processes that trained it
     (:meth:`~focuslib.store.ResultsStore.processes`), their code versions and torch versions,
     whether any ran uncommitted code (a version ending in ``.dirty``: the run cannot be traced to
-    a commit), and whether the record reaches back to epoch 1 (runs resumed before processes were
-    recorded list only their last one)."""
+    a commit), whether the record reaches back to epoch 1 (runs resumed before processes were
+    recorded list only their last one), and what a full replay by committed code found
+    (:func:`focuslib.diagnostics.replay`: ``identical``, ``differs`` or ``—`` if not replayed)."""
     store = ResultsStore(results_dir)
     rows = []
     for run_dir in store.iter_runs(profile):
         procs = store.processes(run_dir)
         versions = list(dict.fromkeys(str(p.get("code_version", "?")) for p in procs))
-        rows.append({"run": run_dir.name, "processes": len(procs), "code versions": ", ".join(versions),
+        replayed = json.loads((run_dir / REPLAY).read_text()) if (run_dir / REPLAY).exists() else None
+        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        rows.append({"run": run_dir.name, "baseline": cfg.teacher.label() if cfg.teacher else "—",
+                     "processes": len(procs), "code versions": ", ".join(versions),
                      "torch": ", ".join(dict.fromkeys(str(p.get("torch", "?")) for p in procs)),
                      "uncommitted code": any(v.endswith(".dirty") for v in versions),
-                     "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0})
-    return pd.DataFrame(rows, columns=["run", "processes", "code versions", "torch", "uncommitted code", "from epoch 1"])
+                     "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0,
+                     "replay": "—" if replayed is None else
+                               f"{'identical' if replayed['identical'] else 'differs'} ({replayed['code_version']})"})
+    return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code", "from epoch 1",
+                                       "replay"])

@@ -343,3 +343,26 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
                          f"({len(at)} of {len(bad)} probed).")
         lines.append(text)
     return "\n".join(lines) or "- No finished runs yet."
+
+
+def describe_provenance(frame: pd.DataFrame) -> str:
+    """A plain statement of which code trained the runs of :func:`~focuslib.report.evidence.provenance`:
+    how many code versions, how many records reach back to epoch 1, which runs list uncommitted
+    code, and what the full replays by committed code found."""
+    if frame.empty:
+        return "No full-protocol runs yet."
+    n = len(frame)
+    versions = {v for vs in frame["code versions"] for v in vs.split(", ")}
+    text = (f"{n} finished runs, trained by {len(versions)} code versions; {int(frame['from epoch 1'].sum())} of them "
+            f"record every process that trained them, back to epoch 1 (the others only their last process).")
+    dirty = frame[frame["uncommitted code"]]
+    if dirty.empty:
+        return text + " None lists uncommitted code."
+    replayed = dirty["replay"].str.startswith("identical")
+    differs = dirty["replay"].str.startswith("differs")
+    named = [run if base == "—" else f"{run} (on {base})" for run, base in zip(dirty["run"], dirty["baseline"])]
+    text += (f" {len(dirty)} list uncommitted code (a version ending in .dirty): {'; '.join(named)}."
+             f" A full replay by committed code reproduced {int(replayed.sum())} of them at every epoch")
+    text += f"; {int(differs.sum())} differ" if differs.any() else ""
+    left = len(dirty) - int(replayed.sum()) - int(differs.sum())
+    return text + (f"; {left} not replayed yet." if left else ".")

@@ -286,7 +286,20 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     # a FocusNet run whose seed has no fully trained baseline is left out of the pairing
     extra = runs[runs["row"] == "focusnet_on_teacher"].assign(seed=7, test_top1=10.0)
     assert report.describe_fig4(pd.concat([runs, extra])) == text
+    # so is a stopped baseline of a seed without FocusNet on it: "which reaches" is over the same seeds
+    lone = runs[(runs["row"] == "teacher") & (runs["x"] == 1)].head(1).assign(seed=2, test_top1=50.0)
+    assert report.describe_fig4(pd.concat([runs, lone])) == text
     assert report.describe_fig4(runs[runs["row"] != "focusnet_on_teacher"]) == "- No Fig. 4 runs yet."
+    assert "did not train" not in text
+    # a FocusNet run at chance drags its stop's mean: named, and the trend read again without it
+    failed = runs.assign(test_top1=runs["test_top1"].where(
+        (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))
+    text = report.describe_fig4(failed)
+    assert "1 FocusNet run did not train (seed 1 on the 20-epoch baseline); without it: Across" in text
+    # with it, the 20-epoch stop's mean is (99.3 + 9.8) / 2: 4 of 6 pairs concordant, tau = +0.33; without it
+    # seed 0 alone (99.3) sits above the 30-epoch stop (98.9): 5 of 6 concordant, tau = +0.67
+    assert "(Kendall τ = +0.33, p = 0.75;" in text and "from 54.55 to 98.90" in text
+    assert "(Kendall τ = +0.67, p = 0.33), from 98.40 to 99.30." in text
 
 
 def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir, capsys, one_thread):

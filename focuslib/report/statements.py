@@ -200,12 +200,14 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     for (dataset, model, profile), part in runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False):
         full = part[part["row"] == "ce"].set_index("seed")[metric]
         on_stopped = part[part["row"] == "focusnet_on_teacher"]
-        on_stopped = on_stopped.assign(gain=on_stopped[metric] - on_stopped["seed"].map(full)).dropna(subset=["gain"])
+        stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
+        on_stopped = on_stopped.assign(gain=on_stopped[metric] - on_stopped["seed"].map(full),
+                                       baseline=[stopped.get((x, s_)) for x, s_ in zip(on_stopped["x"], on_stopped["seed"])]
+                                       ).dropna(subset=["gain"])
         if on_stopped.empty:
             continue
         stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), gain=("gain", "mean"), n=("gain", "size"),
-                                             gaining=("gain", lambda g: int((g > 0).sum())))
-        stops["baseline"] = part[part["row"] == "teacher"].groupby("x")[metric].mean()
+                                             gaining=("gain", lambda g: int((g > 0).sum())), baseline=("baseline", "mean"))
         first = stops.iloc[0]
         beats = stops.index[stops["gain"] > 0]
         head = (f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**, fully trained baseline "
@@ -224,17 +226,33 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
                 f"stopped baseline beats the fully trained baseline at {len(beats)} of {len(stops)} stops"
                 + (f" (stopped after {', '.join(str(int(x)) for x in beats)} epoch{'s' if list(beats) != [1] else ''})"
                    if len(beats) else "") + ".")
-        ranked = stops.dropna(subset=["baseline"])
-        if len(ranked) >= 3:
-            rho, p = stats.kendalltau(ranked["baseline"], ranked["focusnet"])  # exact p for few stops, no ties
-            trend = ("rises" if rho > 0 else "falls") if p < 0.05 else "shows no significant trend"
-            text += (f" Across the {len(ranked)} stops FocusNet's accuracy {trend} with its baseline's "
-                     f"(Kendall τ = {rho:+.2f}, p = {p:.2f}; the paper: it \"generally improves as the accuracy of the "
-                     f"baseline network increases\"), from {ranked['focusnet'].min():.2f} to {ranked['focusnet'].max():.2f}.")
+        text += _fig4_trend(stops)
+        failed = on_stopped[[at_chance(v, dataset) for v in on_stopped[metric]]]
+        if len(failed):
+            named = ", ".join(f"seed {int(r.seed)} on the {int(r.x)}-epoch baseline" for r in failed.itertuples())
+            trained = on_stopped.drop(failed.index).groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean"))
+            text += (f" {len(failed)} FocusNet run{'s' if len(failed) > 1 else ''} did not train ({named}); without "
+                     f"{'them' if len(failed) > 1 else 'it'}:{_fig4_trend(trained, quote=False) or ' too few stops for a trend.'}")
         if stops["n"].nunique() > 1:
             text += " The stops cover different numbers of seeds so far."
         lines.append(text)
     return "\n".join(lines) or "- No Fig. 4 runs yet."
+
+
+def _fig4_trend(stops: pd.DataFrame, quote: bool = True) -> str:
+    """Whether FocusNet's mean accuracy per stop (``focusnet``) rises with the stopped baselines'
+    (``baseline``, over the same seeds): Kendall's τ and its two-sided p (exact for a few stops
+    without ties), a trend only when p < 0.05; empty with fewer than 3 stops. ``quote`` adds the
+    paper's claim."""
+    ranked = stops.dropna(subset=["baseline", "focusnet"])
+    if len(ranked) < 3:
+        return ""
+    tau, p = stats.kendalltau(ranked["baseline"], ranked["focusnet"])
+    trend = ("rises" if tau > 0 else "falls") if p < 0.05 else "shows no significant trend"
+    claim = ("; the paper: it \"generally improves as the accuracy of the baseline network increases\"" if quote else "")
+    return (f" Across the {len(ranked)} stops FocusNet's accuracy {trend} with its baseline's "
+            f"(Kendall τ = {tau:+.2f}, p = {p:.2f}{claim}), from {ranked['focusnet'].min():.2f} to "
+            f"{ranked['focusnet'].max():.2f}.")
 
 
 def failure_rates(runs: pd.Series, failed: pd.Series) -> str:

@@ -318,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--dataset", nargs="+", help="default: the profile's")
     p.add_argument("--seeds", nargs="+", type=int, help="default: the profile's")
     p.add_argument("--rows", nargs="+", help="only these rows (method keys), in this order per seed")
+    p.add_argument("--stops", nargs="+", type=float, help="fig4 only: only the cells at these stops (baseline epochs)")
     p.add_argument("--probe", action="store_true",
                    help=f"instead of the runs, their stability probes: {PROBE_EPOCHS} epochs at "
                         f"{'; '.join(p.describe() for p in PROBES)} (for a run that did not train; never a result)")
@@ -336,6 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.rows:
         cells = [c for c in cells if c.row in a.rows]
         cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
+    if a.stops:
+        if a.artefact != "fig4":
+            p.error("--stops applies to fig4 only")
+        cells = [c for c in cells if c.x in a.stops]
     if a.probe:
         cells = probe_cells(cells)
     require_data({c.dataset for c in cells}, a.data_root)

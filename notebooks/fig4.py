@@ -63,6 +63,16 @@ print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n"]].r
 report.health(runs)
 
 # %% [markdown]
+# How often the recipe failed here, whether the failed runs were at chance after their first
+# epoch, what their replayed first steps show and what the stability probes (a few epochs at
+# a lower lr, or after a warm-up: a remedy a user could apply, never a result) reached:
+
+# %%
+from IPython.display import Markdown
+
+Markdown(report.describe_health(runs))
+
+# %% [markdown]
 # The paper's only numbers for this figure are the accuracies of its least-trained baselines
 # (from the text of Sec. 4.4; the plotted points are not given as numbers):
 
@@ -75,6 +85,4 @@ paper.table("fig4")[["row", "dataset", "value", "note"]]
 # ## How ours compares
 
 # %%
-from IPython.display import Markdown
-
 Markdown(report.describe_fig4(runs))

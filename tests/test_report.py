@@ -521,3 +521,38 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     assert frame.loc[focus.run_dir.name, "code versions"].startswith("0.1.0+abc.dirty, ")
     assert frame.loc[focus.run_dir.name, "replay"] == "identical (0.1.0+def)"
     assert "reproduced 1 of them at every epoch." in report.describe_provenance(frame.reset_index())
+
+
+def test_health_tells_apart_the_runs_of_one_row_and_seed_at_fig4s_stops(tmp_path):
+    import json
+
+    rows = []
+    for stop, final in [(10, 99.0), (40, 9.74), (50, 98.9)]:  # one seed's FocusNet runs on three stopped baselines
+        d = tmp_path / "paper" / f"mnist-lenet5-focusnet-s0-e200-{stop:016d}"
+        d.mkdir(parents=True)
+        cfg = RunConfig(dataset="mnist", model="lenet5", method="focusnet", epochs=2, milestones=(), profile="paper",
+                        method_kwargs={"stop": stop})  # a distinct config per folder; never trained here
+        d.joinpath("config.yaml").write_text(yaml.safe_dump({"config": cfg.to_dict()}))
+        d.joinpath("metrics.jsonl").write_text("".join(json.dumps({"epoch": e, "train_loss": 0.1, "test_top1": v}) + "\n"
+                                                       for e, v in [(1, 9.8 if stop == 50 else 95.0), (2, final)]))
+        rows.append({"row": "focusnet_on_teacher", "dataset": "mnist", "model": "lenet5", "seed": 0, "x": float(stop),
+                     "profile": "paper", "epochs": 2, "test_top1": final, "run_dir": str(d)})
+    runs = pd.DataFrame(rows)
+    failed = report.health(runs)
+    assert failed[["x", "run", "final"]].values.tolist() == [[40.0, "mnist-lenet5-focusnet-s0-e200-0000000000000040", 9.74]]
+    text = report.describe_health(runs)
+    assert "1 of 3 finished runs did not train (focusnet_on_teacher 1 of 3)" in text
+    assert "0 of them were at chance after their first epoch" in text
+    assert "focusnet_on_teacher seed 0 on the 50-epoch baseline (left chance after epoch 2)" in text
+    assert "x" not in report.health(runs.drop(columns="x"))  # no stop, no column
+    probes = report.stability_probes(runs, artefact="fig4")
+    assert len(probes) == 3 and all("--rows 'focusnet_on_teacher' --seeds 0 --stops 40 --probe" in c
+                                    for c in probes["test_top1 by epoch"])
+
+
+def test_the_experiments_job_runs_only_the_fig4_stops_asked_for(results_dir, one_thread):
+    assert experiments.main(["fig4", "--profile", "smoke", "--seeds", "0", "--rows", "teacher", "--stops", "2",
+                             "--results-dir", str(results_dir), "--device", "cpu"]) == 0
+    assert [p.name.rsplit("-", 1)[0] for p in (results_dir / "smoke").iterdir()] == ["digits-lenet5-ce-s0-e2"]
+    with pytest.raises(SystemExit):
+        experiments.main(["table2", "--stops", "1", "--results-dir", str(results_dir)])

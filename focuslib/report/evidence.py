@@ -19,10 +19,13 @@ from ..store import CONFIG, ResultsStore
 
 
 def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
-    """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch)."""
+    """Per-epoch metrics of the finished runs of ``profile``, one row per (run, epoch); ``run`` is
+    the run's folder name (one artefact may hold several runs of a row and seed, e.g. Fig. 4's
+    stops, told apart by ``x``)."""
     if "run_dir" not in runs:  # runs not read from a store (e.g. built by hand) have no curves
         return pd.DataFrame()
-    rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, **m}
+    rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, "x": getattr(r, "x", np.nan),
+             "run": Path(r.run_dir).name, **m}
             for r in runs[runs["profile"] == profile].itertuples() for m in ResultsStore.read_metrics(Path(r.run_dir))]
     return pd.DataFrame(rows)
 
@@ -76,21 +79,24 @@ def at_chance(accuracy: float, dataset: str) -> bool:
 
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
     """Every finished run of ``profile`` that did not train: a non-finite training loss
-    (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance."""
+    (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance. ``x`` (e.g.
+    Fig. 4's stop) is there only when the runs have one; ``run`` names the run's folder."""
     curve = curves(runs, profile)
     out = []
-    for (row, dataset, model, seed), part in (curve.groupby(["row", "dataset", "model", "seed"], sort=False)
-                                              if len(curve) else []):
+    for _, part in curve.groupby("run", sort=False) if len(curve) else []:
+        first = part.iloc[0]
+        who = {k: first[k] for k in ("row", "dataset", "model", "seed", "x", "run")}
         flagged = part["diverged"].fillna(False).astype(bool) if "diverged" in part else False
         bad = part[~np.isfinite(part["train_loss"].astype(float)) | flagged]
         final = part.sort_values("epoch")[metric].iloc[-1]
         if len(bad):
-            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
-                        "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})", "final": final})
-        elif at_chance(final, dataset):
-            out.append({"row": row, "dataset": dataset, "model": model, "seed": seed,
-                        "problem": f"at chance (final {final:.2f}%, chance {chance(dataset):.2f}%)", "final": final})
-    return pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "problem", "final"])
+            out.append({**who, "problem": f"diverged (non-finite loss from epoch {int(bad['epoch'].min())})",
+                        "final": final})
+        elif at_chance(final, first["dataset"]):
+            out.append({**who, "problem": f"at chance (final {final:.2f}%, chance {chance(first['dataset']):.2f}%)",
+                        "final": final})
+    frame = pd.DataFrame(out, columns=["row", "dataset", "model", "seed", "x", "run", "problem", "final"])
+    return frame.drop(columns="x") if frame["x"].isna().all() else frame
 
 
 def _dead_counts(run_dir: str | Path) -> dict[str, str]:
@@ -123,18 +129,18 @@ def step_traces(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     ``profile`` that has them: one row per (run, step) with its loss, lr, gradient norm and, per
     ReLU layer, the units inactive on the step's batch (``inactive after <layer>``), and whether
     the run trained (``trained``: not in :func:`health`)."""
-    failed = set(map(tuple, health(runs, profile)[["row", "dataset", "model", "seed"]].to_numpy().tolist()))
+    failed = set(health(runs, profile)["run"])
     rows = []
     for r in runs[runs["profile"] == profile].itertuples():
         path = Path(r.run_dir) / FIRST_STEPS
         if not path.exists():
             continue
-        trained = (r.row, r.dataset, r.model, r.seed) not in failed
+        run = Path(r.run_dir).name
         for line in path.read_text().splitlines():
             step = json.loads(line)
             dead = {f"{INACTIVE}{k}": v for k, v in step.pop("dead").items()}
-            rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, "trained": trained,
-                         **step, **dead})
+            rows.append({"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed, "run": run,
+                         "trained": run not in failed, **step, **dead})
     return pd.DataFrame(rows)
 
 
@@ -147,10 +153,10 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
     names the plan the failed run belongs to).
     They test a remedy a user could apply; they are never results."""
     failed = health(runs, profile, metric)
-    where = runs.set_index(["row", "dataset", "model", "seed"])["run_dir"]
+    where = {Path(d).name: Path(d) for d in runs["run_dir"]} if "run_dir" in runs else {}
     rows = []
     for bad in failed.itertuples():
-        run_dir = Path(where.loc[(bad.row, bad.dataset, bad.model, bad.seed)])
+        run_dir = where[bad.run]
         cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
         store = ResultsStore(run_dir.parent.parent)
         for p in PROBES:
@@ -162,7 +168,8 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
                 "final": curve[-1] if curve else np.nan,
                 f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
                 f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
-                f"--rows '{bad.row}' --seeds {bad.seed} --probe",
+                f"--rows '{bad.row}' --seeds {bad.seed}" + (f" --stops {bad.x:g}" if pd.notna(getattr(bad, "x", np.nan))
+                                                             else "") + " --probe",
                 **_dead_counts(store.run_dir(probe)),
             })
     return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",

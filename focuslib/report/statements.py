@@ -273,16 +273,24 @@ def failure_rates(runs: pd.Series, failed: pd.Series) -> str:
     return text
 
 
-def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: list[tuple[str, int]], metric: str) -> str:
+def _run_name(row: str, seed: int, x: float = float("nan")) -> str:
+    """``row seed s``, with Fig. 4's stop when the run has one."""
+    return f"{row} seed {seed}" + (f" on the {int(x)}-epoch baseline" if pd.notna(x) and row == "focusnet_on_teacher" else "")
+
+
+def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: Collection[str], metric: str) -> str:
     """The runs of ``curve`` (one data set) that trained although they were at chance after their
-    first epoch, each with the first epoch after which it was no longer at chance."""
+    first epoch, each with the first epoch after which it was no longer at chance (``failed_runs``:
+    the folder names of the runs that did not train)."""
     found = []
     evaluated = curve.dropna(subset=[metric]).sort_values("epoch")
-    for (row, seed), c in evaluated.groupby(["row", "seed"], sort=False):
+    for run, c in evaluated.groupby("run", sort=False):
         low = c[metric].map(lambda v: at_chance(v, dataset))
-        if (row, seed) in failed_runs or c["epoch"].iloc[0] != 1 or not low.iloc[0] or low.all():
+        if run in failed_runs or c["epoch"].iloc[0] != 1 or not low.iloc[0] or low.all():
             continue
-        found.append(f"{row} seed {seed} (left chance after epoch {c['epoch'][~low].iloc[0]})")
+        first = c.iloc[0]
+        found.append(f"{_run_name(first['row'], first['seed'], first['x'])} "
+                     f"(left chance after epoch {c['epoch'][~low].iloc[0]})")
     if not found:
         return ""
     return (f" Being at chance after the first epoch does not seal a run: {len(found)} run(s) that trained were "
@@ -297,7 +305,7 @@ def _first_steps(traces: pd.DataFrame) -> str:
         return ""
     n_steps = int(traces["step"].max())
     last = traces[traces["step"] == n_steps]
-    peaks = traces.groupby(["row", "seed"], sort=False).agg(peak=("grad_norm", "max"), trained=("trained", "first"))
+    peaks = traces.groupby("run", sort=False).agg(peak=("grad_norm", "max"), trained=("trained", "first"))
 
     def compare(bad: pd.Series, good: pd.Series, f: str) -> str:
         text = f"{bad.min():{f}}–{bad.max():{f}}" if bad.min() != bad.max() else f"{bad.min():{f}}"
@@ -338,8 +346,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         text = f"{head}: {len(bad)} of {len(part)} finished runs did not train ({per_row})."
         text += failure_rates(counts, failing.reindex(counts.index, fill_value=0))
         epoch1 = curve[(curve["epoch"] == 1) & (curve["dataset"] == dataset) & (curve["model"] == model)]
-        epoch1 = epoch1.set_index(["row", "seed"])
-        failed_runs = list(zip(bad["row"], bad["seed"]))
+        epoch1 = epoch1.set_index("run")
+        failed_runs = list(bad["run"])
         early = [pd.notna(v) and at_chance(v, dataset) for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
@@ -348,8 +356,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         text += _first_steps(traces[(traces["dataset"] == dataset) & (traces["model"] == model)]
                              if len(traces) else traces)
         if "train_top1" in epoch1:
-            trained = epoch1.drop(index=failed_runs, errors="ignore")["train_top1"]
-            means = trained.groupby(level="row", sort=False).mean().dropna()
+            trained = epoch1.drop(index=failed_runs, errors="ignore")
+            means = trained.groupby("row", sort=False)["train_top1"].mean().dropna()
             text += (" Mean train accuracy over the first epoch of the runs that did train, per row: "
                      + "; ".join(f"{row} {v:.1f}%" for row, v in means.items()) + ".")
         done = probes[(probes["dataset"] == dataset) & (probes["model"] == model)].dropna(subset=["final"])

@@ -19,8 +19,10 @@ makes the committed artifact, bit for bit, whatever code once made it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -37,6 +39,8 @@ from .store import CONFIG, FINAL, WEIGHTS, ResultsStore, atomic_write_text
 DIAGNOSTICS = "diagnostics.json"
 FIRST_STEPS = "first_steps.jsonl"
 REPLAY = "replay.json"
+#: Beside the profiles of a results store: where ``--replay`` retrains (resumable; not committed).
+REPLAY_STORE = "replaying"
 #: The per-epoch metrics a replay must reproduce exactly (timings excluded).
 REPLAYED = ("lr", "train_loss", "train_top1", "test_top1", "test_top5", "test_loss")
 FIRST_STEP_COUNT = 100  # LeNet-5 on MNIST, lr 0.1: the runs that did not train lost (nearly) all conv2 channels by then
@@ -106,24 +110,31 @@ def diagnose(run_dir: str | Path, data_root: str | None = None, batch_size: int 
     return out
 
 
-def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=None) -> list[dict]:
+def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=None,
+             scratch: Path | None = None) -> tuple[list[dict], list[dict]]:
     """Train the configuration of the run in ``run_dir`` again, in a scratch store that sees its
     frozen baseline, on the CPU with the run's thread count, for its first ``epochs`` epochs (all
-    if ``None``); the replay's per-epoch metrics."""
+    if ``None``): the replay's per-epoch metrics and the runtime facts of the processes that
+    trained it (:meth:`~focuslib.store.ResultsStore.processes`). ``scratch``: a lasting store,
+    where an interrupted replay resumes (and the replayed run is removed once it has finished);
+    default a temporary one."""
     from .train import Runtime, run  # noqa: PLC0415
 
     doc = yaml.safe_load((run_dir / CONFIG).read_text())
     cfg = RunConfig.from_dict(doc["config"])
-    with tempfile.TemporaryDirectory() as scratch:
-        store = ResultsStore(scratch)
-        if cfg.teacher is not None:  # the frozen baseline, read where the run read it
+    with contextlib.nullcontext(scratch) if scratch else tempfile.TemporaryDirectory() as root:
+        store = ResultsStore(root)
+        if cfg.teacher is not None and not store.run_dir(cfg.teacher).exists():  # the frozen baseline, where the run read it
             source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
             os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
             os.symlink(source.resolve(), store.run_dir(cfg.teacher))
-        runtime = Runtime(device="cpu", data_root=data_root, results_dir=scratch, quiet=True, stop_after_epochs=epochs,
+        runtime = Runtime(device="cpu", data_root=data_root, results_dir=str(root), quiet=True, stop_after_epochs=epochs,
                           threads=(doc.get("runtime") or {}).get("threads"), on_step=on_step, keep_checkpoint=False)
         run(cfg, runtime=runtime, store=store)
-        return ResultsStore.read_metrics(store.run_dir(cfg))
+        metrics, processes = ResultsStore.read_metrics(store.run_dir(cfg)), store.processes(store.run_dir(cfg))
+        if scratch and store.is_finished(cfg):
+            shutil.rmtree(store.run_dir(cfg))
+        return metrics, processes
 
 
 def _stored(run_dir: Path) -> list[dict]:
@@ -156,7 +167,7 @@ def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = 
                      "grad_norm": round(torch.stack(grads).norm().item(), 6),
                      "dead": {v["after"]: v["dead"] for v in dead.values()}})
 
-    replay = _retrain(run_dir, data_root, 1, record)[0]
+    replay = _retrain(run_dir, data_root, 1, record)[0][0]
     for key in ("train_loss", "train_top1"):
         if replay[key] != stored[0][key]:
             raise RuntimeError(f"the replay of {run_dir.name} gives epoch-1 {key} {replay[key]} against the stored "
@@ -165,24 +176,26 @@ def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = 
     return rows
 
 
-def replay(run_dir: str | Path, data_root: str | None = None) -> dict:
+def replay(run_dir: str | Path, data_root: str | None = None, scratch: str | Path | None = None) -> dict:
     """Retrain the finished run in ``run_dir`` from scratch with the checkout's code
-    (:func:`_retrain`) and compare its metrics (:data:`REPLAYED`) with the stored ones, epoch by
-    epoch. Written to ``run_dir/replay.json`` whatever the outcome: the code version that replayed
-    it, the epochs compared, ``identical``, and the first difference if any."""
-    from .train import code_version  # noqa: PLC0415
+    (:func:`_retrain`; in ``scratch``, a lasting store where an interrupted replay resumes, else a
+    temporary one) and compare its metrics (:data:`REPLAYED`) with the stored ones, epoch by
+    epoch. Written to ``run_dir/replay.json`` whatever the outcome: the code version(s) that
+    replayed it (one per process, if it was resumed), the epochs compared, ``identical``, and the
+    first difference if any."""
 
     run_dir = Path(run_dir)
     stored = _stored(run_dir)
     if not (run_dir / FINAL).exists():
         raise FileNotFoundError(f"{run_dir} is not a finished run (no {FINAL}); replay compares finished runs only")
-    again = _retrain(run_dir, data_root, None)
+    again, processes = _retrain(run_dir, data_root, None, scratch=Path(scratch) if scratch else None)
     first = next(({"epoch": a["epoch"], "metric": k, "stored": b.get(k), "replayed": a.get(k)}
                   for a, b in zip(again, stored) for k in REPLAYED if a.get(k) != b.get(k)), None)
     if first is None and len(again) != len(stored):
         first = {"epoch": min(len(again), len(stored)) + 1, "metric": "epochs", "stored": len(stored),
                  "replayed": len(again)}
-    out = {"code_version": code_version(), "epochs": len(again), "compared": list(REPLAYED),
+    versions = list(dict.fromkeys(str(p.get("code_version")) for p in processes))
+    out = {"code_version": ", ".join(versions), "epochs": len(again), "compared": list(REPLAYED),
            "identical": first is None, **({"first_difference": first} if first else {})}
     atomic_write_text(run_dir / REPLAY, json.dumps(out, indent=2) + "\n")
     return out
@@ -200,7 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--first-steps", action="store_true",
                    help=f"instead, replay each run's first epoch into {FIRST_STEPS} (see first_steps)")
     p.add_argument("--replay", action="store_true",
-                   help=f"instead, retrain each run with this checkout's code and compare every epoch, into {REPLAY}")
+                   help=f"instead, retrain each run with this checkout's code and compare every epoch, into {REPLAY} "
+                        f"(retrains in <results>/{REPLAY_STORE}/, where an interrupted replay resumes)")
     a = p.parse_args(argv)
     run_dirs = [Path(d) for d in a.run_dirs]
     if a.replay:
@@ -208,7 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for run_dir in run_dirs:
             if a.missing and ((run_dir / REPLAY).exists() or not (run_dir / FINAL).exists()):
                 continue
-            out = replay(run_dir, a.data_root)
+            out = replay(run_dir, a.data_root, scratch=run_dir.parent.parent / REPLAY_STORE)
             differ += not out["identical"]
             print(run_dir, f"{out['epochs']} epochs replayed by {out['code_version']}:",
                   "identical" if out["identical"] else f"differs first at {out['first_difference']}", flush=True)

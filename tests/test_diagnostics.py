@@ -114,6 +114,17 @@ def test_replay_retrains_the_whole_run_and_finds_the_first_difference(tmp_path, 
     assert written["first_difference"]["epoch"] == 2 and written["first_difference"]["metric"] == "test_top1"
     assert written["first_difference"]["stored"] == epochs[1]["test_top1"]
     assert main([str(result.run_dir), "--replay", "--missing"]) == 0  # done already: skipped
+    # the command line replays in a lasting store beside the profiles, where a killed replay would resume;
+    # the replayed run is removed once done (the baseline's link stays for the next replay)
+    assert [p.name for p in (tmp_path / "replaying" / "custom").iterdir()] == [result.cfg.teacher.label() + "-"
+                                                                               + result.cfg.teacher.key()]
+    from focuslib.diagnostics import _retrain
+
+    partial = _retrain(result.run_dir, None, 1, scratch=tmp_path / "replaying")
+    assert len(partial[0]) == 1 and (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()  # unfinished: kept
+    resumed = replay(result.run_dir, scratch=tmp_path / "replaying")
+    assert resumed["epochs"] == 2 and not (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()
+    assert resumed["first_difference"]["epoch"] == 2  # the resumed replay finds the same difference
     (result.run_dir / "final.json").unlink()
     with pytest.raises(FileNotFoundError, match="not a finished run"):
         replay(result.run_dir)

@@ -514,7 +514,9 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     doc["earlier"][0]["code_version"] = "0.1.0+abc.dirty"
     (focus.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     text = report.describe_provenance(report.provenance(tmp_path))
-    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text and "1 not replayed yet" in text
+    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text and "1 not replayed by committed" in text
+    (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def.dirty", "identical": True}))
+    assert "1 not replayed by committed code yet" in report.describe_provenance(report.provenance(tmp_path))
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": True}))
     frame = report.provenance(tmp_path).set_index("run")
     assert frame.loc[focus.run_dir.name, "uncommitted code"]

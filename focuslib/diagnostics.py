@@ -34,7 +34,7 @@ from torch import Tensor, nn
 
 from . import datasets
 from .config import RunConfig
-from .store import CONFIG, FINAL, WEIGHTS, ResultsStore, atomic_write_text
+from .store import CONFIG, FINAL, WEIGHTS, ResultsStore, RunLockedError, atomic_write_text
 
 DIAGNOSTICS = "diagnostics.json"
 FIRST_STEPS = "first_steps.jsonl"
@@ -222,7 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for run_dir in run_dirs:
             if a.missing and ((run_dir / REPLAY).exists() or not (run_dir / FINAL).exists()):
                 continue
-            out = replay(run_dir, a.data_root, scratch=run_dir.parent.parent / REPLAY_STORE)
+            try:
+                out = replay(run_dir, a.data_root, scratch=run_dir.parent.parent / REPLAY_STORE)
+            except RunLockedError as err:  # another job replays it (or trains its baseline): leave it to that job
+                print(f"skipped {run_dir}: {err}", file=sys.stderr, flush=True)
+                continue
             differ += not out["identical"]
             print(run_dir, f"{out['epochs']} epochs replayed by {out['code_version']}:",
                   "identical" if out["identical"] else f"differs first at {out['first_difference']}", flush=True)

@@ -12,6 +12,7 @@ from torch import nn
 from focuslib import report
 from focuslib.config import RunConfig
 from focuslib.diagnostics import DIAGNOSTICS, FIRST_STEPS, REPLAY, dead_units, diagnose, first_steps, main, replay
+from focuslib.store import ResultsStore
 from focuslib.train import Runtime, run
 
 
@@ -125,6 +126,11 @@ def test_replay_retrains_the_whole_run_and_finds_the_first_difference(tmp_path, 
     resumed = replay(result.run_dir, scratch=tmp_path / "replaying")
     assert resumed["epochs"] == 2 and not (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()
     assert resumed["first_difference"]["epoch"] == 2  # the resumed replay finds the same difference
+    # a run another job replays is left to it: skipped, nothing written, the next one goes on
+    (result.run_dir / REPLAY).unlink()
+    with ResultsStore(tmp_path / "replaying").lock(result.cfg):
+        assert main([str(result.run_dir), "--replay"]) == 0
+    assert not (result.run_dir / REPLAY).exists()
     (result.run_dir / "final.json").unlink()
     with pytest.raises(FileNotFoundError, match="not a finished run"):
         replay(result.run_dir)

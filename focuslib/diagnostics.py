@@ -126,6 +126,11 @@ def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=N
         store = ResultsStore(root)
         if cfg.teacher is not None and not store.run_dir(cfg.teacher).exists():  # the frozen baseline, where the run read it
             source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
+            if not (source / WEIGHTS).exists():  # else the trainer would retrain it into the linked, committed folder
+                raise FileNotFoundError(
+                    f"the baseline of {run_dir.name} has no weights ({source / WEIGHTS}); recreate them first: "
+                    f"python -m focuslib.experiments with the artefact's --rows and --seeds, or train the baseline "
+                    f"{cfg.teacher.label()} in a store of its own and copy its {WEIGHTS} there")
             os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
             os.symlink(source.resolve(), store.run_dir(cfg.teacher))
         runtime = Runtime(device="cpu", data_root=data_root, results_dir=str(root), quiet=True, stop_after_epochs=epochs,

@@ -131,6 +131,14 @@ def test_replay_retrains_the_whole_run_and_finds_the_first_difference(tmp_path, 
     with ResultsStore(tmp_path / "replaying").lock(result.cfg):
         assert main([str(result.run_dir), "--replay"]) == 0
     assert not (result.run_dir / REPLAY).exists()
+    # a baseline without its weights (a fresh clone's committed run) is refused: the replay must not retrain
+    # it into the committed folder
+    teacher_dir = ResultsStore(tmp_path).run_dir(result.cfg.teacher)
+    (teacher_dir / "model.pt").rename(tmp_path / "kept.pt")
+    config_before = (teacher_dir / "config.yaml").read_text()
+    with pytest.raises(FileNotFoundError, match="has no weights"):
+        replay(result.run_dir)
+    assert (teacher_dir / "config.yaml").read_text() == config_before and not (teacher_dir / "model.pt").exists()
     (result.run_dir / "final.json").unlink()
     with pytest.raises(FileNotFoundError, match="not a finished run"):
         replay(result.run_dir)

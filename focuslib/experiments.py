@@ -7,7 +7,7 @@ Notebooks call :func:`plan` with their parameters, then :func:`run_plan`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -124,6 +124,19 @@ def probe_config(cfg: RunConfig, probe: Probe, epochs: int = PROBE_EPOCHS) -> Ru
     ``probe`` profile. It tests whether a run that collapsed under the paper's recipe trains
     with a gentler start: a remedy for users, never a result."""
     return cfg.replace(lr=probe.lr, warmup_epochs=probe.warmup_epochs, epochs=epochs, milestones=(), profile="probe")
+
+
+#: The remedy's warm-up (:func:`remedy_config`): the probe that trained every failed run.
+REMEDY_WARMUP_EPOCHS = 1
+
+
+def remedy_config(cfg: RunConfig) -> RunConfig:
+    """The remedy run of ``cfg``: its full recipe (epochs, lr schedule, baseline branch) with the
+    lr reached by a :data:`REMEDY_WARMUP_EPOCHS`-epoch linear warm-up, stored under the ``remedy``
+    profile. Whether a run that collapsed under the paper's recipe reaches a normal final
+    accuracy with a gentler start: a remedy for users, chosen after seeing the failures, never a
+    result."""
+    return cfg.replace(warmup_epochs=REMEDY_WARMUP_EPOCHS, profile="remedy")
 
 
 def probe_cells(cells: Iterable[Cell], probes: Sequence[Probe] = PROBES, epochs: int = PROBE_EPOCHS) -> list[Cell]:
@@ -322,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--probe", action="store_true",
                    help=f"instead of the runs, their stability probes: {PROBE_EPOCHS} epochs at "
                         f"{'; '.join(p.describe() for p in PROBES)} (for a run that did not train; never a result)")
+    p.add_argument("--remedy", action="store_true",
+                   help=f"instead of the runs, their remedy runs: the full recipe after a {REMEDY_WARMUP_EPOCHS}-epoch "
+                        "linear lr warm-up (for a run that did not train; never a result)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--results-dir", default=None)
     p.add_argument("--device", default="auto")
@@ -341,8 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if a.artefact != "fig4":
             p.error("--stops applies to fig4 only")
         cells = [c for c in cells if c.x in a.stops]
+    if a.probe and a.remedy:
+        p.error("--probe and --remedy are two different runs of a failed cell: ask for one at a time")
     if a.probe:
         cells = probe_cells(cells)
+    if a.remedy:
+        cells = [replace(c, config=remedy_config(c.config)) for c in cells]
     require_data({c.dataset for c in cells}, a.data_root)
     profile = resolve_params(a.artefact, params)
     threads = a.threads if a.threads is not None else profile.get("threads")

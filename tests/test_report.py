@@ -558,3 +558,20 @@ def test_the_experiments_job_runs_only_the_fig4_stops_asked_for(results_dir, one
     assert [p.name.rsplit("-", 1)[0] for p in (results_dir / "smoke").iterdir()] == ["digits-lenet5-ce-s0-e2"]
     with pytest.raises(SystemExit):
         experiments.main(["table2", "--stops", "1", "--results-dir", str(results_dir)])
+
+
+def test_a_remedy_run_is_the_full_recipe_after_a_warmup_under_its_own_profile(results_dir, one_thread):
+    cells = experiments.plan("table2", {"profile": "paper", "dataset": "mnist", "seeds": [3], "variants": []})
+    dropmax = next(c for c in cells if c.row == "dropmax").config
+    remedy = experiments.remedy_config(dropmax)
+    assert remedy.profile == "remedy" and remedy.warmup_epochs == experiments.REMEDY_WARMUP_EPOCHS == 1
+    assert remedy.replace(warmup_epochs=0, profile="paper") == dropmax  # nothing else changes
+    focus = next(c for c in cells if c.row == "focusnet").config
+    assert experiments.remedy_config(focus).teacher == focus.teacher  # on the paper's own baseline
+    assert experiments.main(["table2", "--profile", "smoke", "--seeds", "0", "--rows", "ce", "--remedy",
+                             "--results-dir", str(results_dir), "--device", "cpu"]) == 0
+    (run_dir,) = (results_dir / "remedy").iterdir()
+    doc = yaml.safe_load((run_dir / "config.yaml").read_text())["config"]
+    assert (doc["warmup_epochs"], doc["profile"], doc["method"]) == (1, "remedy", "ce")
+    with pytest.raises(SystemExit):
+        experiments.main(["table2", "--probe", "--remedy", "--results-dir", str(results_dir)])

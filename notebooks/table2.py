@@ -129,10 +129,19 @@ report.plot_step_traces(report.step_traces(runs))
 # after the start. A probe's accuracy after each epoch and its dead units are shown
 # (`python -m focuslib.experiments table2 --rows ROW --seeds SEED --probe`). These probes were
 # chosen **after** seeing the failures; they test a remedy and are never a result: no table
-# above includes them, and no 200-epoch run with either remedy was made.
+# above includes them.
 
 # %%
 report.stability_probes(runs)
+
+# %% [markdown]
+# The warm-up, the probe that trained every failed run, over the whole recipe: the failed
+# run's configuration trained for all its epochs, with the paper's lr schedule, after a one-epoch
+# linear warm-up (`--remedy`; under `results/remedy/`), beside the final accuracy of the same
+# seed's baseline. Also chosen after seeing the failures, and never a result.
+
+# %%
+report.remedies(runs)
 
 # %%
 from IPython.display import Markdown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -408,6 +409,22 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final[0]:.2f}% (1 of 1 probed)."
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.1 after a 1-epoch linear warm-up: "
         f"{final[1]:.2f}% (1 of 1 probed).")
+    todo = report.remedies(runs, profile="smoke")
+    assert todo["remedy"].tolist() == ["not run: python -m focuslib.experiments table2 --profile smoke --dataset digits "
+                                       "--rows 'ce' --seeds 1 --remedy"]
+    with_probes = report.describe_health(runs, profile="smoke")
+    experiments.run_plan([replace(ce[1], config=experiments.remedy_config(ce[1].config))], results_dir=str(results_dir),
+                         device="cpu")
+    fixed = report.remedies(runs, profile="smoke").iloc[0]
+    remedy = experiments.remedy_config(ce[1].config)
+    assert fixed["remedy final"] == json.loads((results_dir / "remedy" / f"{remedy.label()}-{remedy.key()}" /
+                                                "final.json").read_text())["test_top1"]
+    base = runs.loc[runs["seed"] == 1, "test_top1"].item()  # the store's final of seed 1 (its curve was made to fail)
+    assert (fixed["failed"], fixed["same seed's baseline"], fixed["warm-up epochs"]) == (10.0, base, 1)
+    assert report.describe_health(runs, profile="smoke") == with_probes + (
+        " Trained again with the whole recipe after a 1-epoch linear lr warm-up (a remedy chosen after seeing the "
+        f"failures, never a result): ce seed 1 {fixed['remedy final']:.2f}% (the seed's baseline {base:.2f}%) (1 of 1 "
+        "failed runs so far).")
     rows[0]["test_top1"] = rows[1]["test_top1"] = 10.0  # seed 0 now leaves chance only after its third epoch
     trained.write_text("".join(json.dumps(r) + "\n" for r in rows))
     assert (" Each was already at chance after its first epoch. Being at chance after the first epoch does not seal "

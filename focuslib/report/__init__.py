@@ -12,7 +12,7 @@ Notebooks call everything as ``report.<name>``.
 
 from ..experiments import FOCUSNET_VARIANTS
 from .plots import fig4_plot, plot_curves, plot_gain_curve, plot_step_traces
-from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve, health, provenance,
+from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve, health, provenance, remedies,
                        stability_probes, step_traces)
 from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
                          describe_variants, gain_verdict)
@@ -24,7 +24,7 @@ __all__ = [
     "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot",
     "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
-    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_step_traces", "provenance", "reproduce",
+    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_step_traces", "provenance", "remedies", "reproduce",
     "stability_probes",
     "status", "step_traces", "styled", "summarise", "t_interval",
 ]

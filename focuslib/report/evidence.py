@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ import yaml
 from .. import datasets
 from ..config import RunConfig
 from ..diagnostics import DIAGNOSTICS, FIRST_STEPS, REPLAY
-from ..experiments import PROBES, probe_config
+from ..experiments import PROBES, probe_config, remedy_config
 from ..store import CONFIG, ResultsStore
 
 
@@ -144,6 +145,19 @@ def step_traces(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _failed_runs(runs: pd.DataFrame, profile: str, metric: str) -> Iterator[tuple[Any, RunConfig, ResultsStore, str]]:
+    """Per run of ``profile`` that did not train (:func:`health`): its health row, configuration,
+    store, and the options of ``python -m focuslib.experiments`` that select it."""
+    where = {Path(d).name: Path(d) for d in runs["run_dir"]} if "run_dir" in runs else {}
+    for bad in health(runs, profile, metric).itertuples():
+        run_dir = where[bad.run]
+        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        stop = getattr(bad, "x", np.nan)
+        select = (f"--profile {profile} --dataset {bad.dataset} --rows '{bad.row}' --seeds {bad.seed}"
+                  + (f" --stops {stop:g}" if pd.notna(stop) else ""))
+        yield bad, cfg, ResultsStore(run_dir.parent.parent), select
+
+
 def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
                      metric: str = "test_top1") -> pd.DataFrame:
     """For every run of ``profile`` that did not train (:func:`health`), its stability probes
@@ -152,13 +166,8 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
     epoch and the dead units at the end, or the command that runs a missing probe (``artefact``
     names the plan the failed run belongs to).
     They test a remedy a user could apply; they are never results."""
-    failed = health(runs, profile, metric)
-    where = {Path(d).name: Path(d) for d in runs["run_dir"]} if "run_dir" in runs else {}
     rows = []
-    for bad in failed.itertuples():
-        run_dir = where[bad.run]
-        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
-        store = ResultsStore(run_dir.parent.parent)
+    for bad, cfg, store, select in _failed_runs(runs, profile, metric):
         for p in PROBES:
             probe = probe_config(cfg, p)
             curve = [m[metric] for m in store.metrics(probe).to_dict("records")] if store.is_finished(probe) else []
@@ -167,13 +176,40 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
                 "warm-up epochs": p.warmup_epochs,
                 "final": curve[-1] if curve else np.nan,
                 f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
-                f"not run: python -m focuslib.experiments {artefact} --profile {profile} --dataset {bad.dataset} "
-                f"--rows '{bad.row}' --seeds {bad.seed}" + (f" --stops {bad.x:g}" if pd.notna(getattr(bad, "x", np.nan))
-                                                             else "") + " --probe",
+                f"not run: python -m focuslib.experiments {artefact} {select} --probe",
                 **_dead_counts(store.run_dir(probe)),
             })
     return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",
                                                              "final", f"{metric} by epoch"])
+
+
+def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
+             metric: str = "test_top1") -> pd.DataFrame:
+    """For every run of ``profile`` that did not train (:func:`health`), its remedy run
+    (:func:`focuslib.experiments.remedy_config`: the full recipe after a short lr warm-up) as far
+    as the store holds it: its final accuracy beside the final accuracy of the same seed's
+    baseline (row ``ce``), or the command that runs it. A remedy for users, chosen after seeing
+    the failures; never a result."""
+    mine = runs[runs["profile"] == profile]
+    baseline = mine[mine["row"] == "ce"].drop_duplicates(["dataset", "model", "seed"]).set_index(["dataset", "model", "seed"])[metric]
+    rows = []
+    for bad, cfg, store, select in _failed_runs(runs, profile, metric):
+        remedy = remedy_config(cfg)
+        final = store.final(remedy)
+        rows.append({
+            "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "failed": bad.final,
+            "warm-up epochs": remedy.warmup_epochs, "remedy final": final[metric] if final else np.nan,
+            "same seed's baseline": baseline.get((bad.dataset, bad.model, bad.seed), np.nan),
+            "remedy": f"{remedy.epochs} epochs, {_dead_summary(store.run_dir(remedy))}" if final else
+            f"not run: python -m focuslib.experiments {artefact} {select} --remedy",
+        })
+    return pd.DataFrame(rows, columns=["row", "dataset", "model", "seed", "failed", "warm-up epochs", "remedy final",
+                                       "same seed's baseline", "remedy"])
+
+
+def _dead_summary(run_dir: Path) -> str:
+    counts = _dead_counts(run_dir)
+    return "; ".join(f"{k} {v}" for k, v in counts.items()) if counts else "no diagnostics yet"
 
 
 def provenance(results_dir: str | Path | None = None, profile: str = "paper") -> pd.DataFrame:

@@ -10,7 +10,7 @@ from scipy import stats
 
 from .. import paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS, PROBES
-from .evidence import INACTIVE, at_chance, chance, curves, health, stability_probes, step_traces
+from .evidence import INACTIVE, at_chance, chance, curves, health, remedies, stability_probes, step_traces
 from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
@@ -332,6 +332,7 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
     failed = health(runs, profile, metric)
     curve = curves(runs, profile)
     probes = stability_probes(runs, profile=profile, metric=metric)
+    fixes = remedies(runs, profile=profile, metric=metric)
     traces = step_traces(runs, profile)
     lines = []
     for (dataset, model), part in mine.groupby(["dataset", "model"], sort=False):
@@ -367,6 +368,13 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
                 values = ", ".join(f"{v:.2f}" for v in at["final"])
                 text += (f" Probed for {PROBE_EPOCHS} epochs at {probe.describe()}: {values}% "
                          f"({len(at)} of {len(bad)} probed).")
+        fixed = fixes[(fixes["dataset"] == dataset) & (fixes["model"] == model)].dropna(subset=["remedy final"])
+        if len(fixed):
+            text += (f" Trained again with the whole recipe after a {int(fixed['warm-up epochs'].iloc[0])}-epoch linear "
+                     f"lr warm-up (a remedy chosen after seeing the failures, never a result): "
+                     + "; ".join(f"{row} seed {seed} {final:.2f}% (the seed's baseline {base:.2f}%)" for row, seed, final, base
+                                 in zip(fixed["row"], fixed["seed"], fixed["remedy final"], fixed["same seed's baseline"]))
+                     + f" ({len(fixed)} of {len(bad)} failed runs so far).")
         lines.append(text)
     return "\n".join(lines) or "- No finished runs yet."
 

@@ -204,8 +204,9 @@ class ResultsStore:
     @staticmethod
     def processes(run_dir: Path) -> list[dict[str, Any]]:
         """The runtime facts of every process that trained the run, oldest first (a run resumed
-        before ``earlier`` was recorded lists only its last process)."""
-        doc = yaml.safe_load((Path(run_dir) / CONFIG).read_text()) or {}
+        before ``earlier`` was recorded lists only its last process; none without ``config.yaml``)."""
+        path = Path(run_dir) / CONFIG
+        doc = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
         return [*(doc.get("earlier") or []), *([doc["runtime"]] if doc.get("runtime") else [])]
 
     def iter_runs(self, profile: str | None = None) -> Iterator[Path]:

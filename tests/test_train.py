@@ -234,6 +234,7 @@ def test_a_longer_run_continues_the_shorter_run_of_its_config_bit_identically(tm
     # every process that trained it is on record: the short run's, the one stopped after 1 epoch, the last
     assert [p["start_epoch"] for p in store.processes(continued.run_dir)] == [0, 2, 3]
     assert [p["start_epoch"] for p in store.processes(scratch.run_dir)] == [0]
+    assert store.processes(tmp_path / "nowhere") == []
 
 
 def test_only_a_finished_shorter_run_of_the_same_config_is_continued(results_dir, one_thread):

@@ -206,6 +206,13 @@ def replay(run_dir: str | Path, data_root: str | None = None, scratch: str | Pat
     return out
 
 
+def _pending(run_dirs: Sequence[Path], written: str, *, weights: bool) -> list[Path]:
+    """The finished runs among ``run_dirs`` without ``written`` yet (``--missing``); with
+    ``weights``, only those whose weights are here."""
+    return [d for d in run_dirs if (d / FINAL).exists() and not (d / written).exists()
+            and (not weights or (d / WEIGHTS).exists())]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m focuslib.diagnostics RUN_DIR ... [--data-root DIR]``: write each run's dead-unit counts."""
     import argparse  # noqa: PLC0415
@@ -214,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("run_dirs", nargs="+", help="finished run folders of the results store")
     p.add_argument("--data-root", default=None)
     p.add_argument("--missing", action="store_true",
-                   help="only the finished runs among RUN_DIR that have weights and no diagnostics yet")
+                   help=f"only the finished runs among RUN_DIR without this mode's file yet ({DIAGNOSTICS}, "
+                        f"{FIRST_STEPS} or {REPLAY}); for {DIAGNOSTICS}, only those with their weights")
     p.add_argument("--first-steps", action="store_true",
                    help=f"instead, replay each run's first epoch into {FIRST_STEPS} (see first_steps)")
     p.add_argument("--replay", action="store_true",
@@ -222,11 +230,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         f"(retrains in <results>/{REPLAY_STORE}/, where an interrupted replay resumes)")
     a = p.parse_args(argv)
     run_dirs = [Path(d) for d in a.run_dirs]
+    if a.missing:
+        run_dirs = _pending(run_dirs, REPLAY if a.replay else FIRST_STEPS if a.first_steps else DIAGNOSTICS,
+                            weights=not (a.replay or a.first_steps))
     if a.replay:
         differ = 0
         for run_dir in run_dirs:
-            if a.missing and ((run_dir / REPLAY).exists() or not (run_dir / FINAL).exists()):
-                continue
             try:
                 out = replay(run_dir, a.data_root, scratch=run_dir.parent.parent / REPLAY_STORE)
             except RunLockedError as err:  # another job replays it (or trains its baseline): leave it to that job
@@ -239,8 +248,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.first_steps:
         refused = 0
         for run_dir in run_dirs:
-            if a.missing and ((run_dir / FIRST_STEPS).exists() or not (run_dir / FINAL).exists()):
-                continue
             try:
                 rows = first_steps(run_dir, a.data_root)
             except RuntimeError as err:  # a replay that differs from the run: say so, go on with the others
@@ -250,8 +257,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(run_dir, f"{len(rows)} steps replayed; units inactive on the last batch:",
                   ", ".join(f"after {k}: {v}" for k, v in rows[-1]["dead"].items()), flush=True)
         return 1 if refused else 0
-    if a.missing:
-        run_dirs = [d for d in run_dirs if (d / FINAL).exists() and (d / WEIGHTS).exists() and not (d / DIAGNOSTICS).exists()]
     for run_dir in run_dirs:
         counts = diagnose(run_dir, a.data_root)["dead_units"]
         print(run_dir, ", ".join(f"{k}: {v['dead']}/{v['units']} dead" for k, v in counts.items()))

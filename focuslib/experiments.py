@@ -176,6 +176,12 @@ def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def runtime_options(resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """The options of :func:`run_plan` a profile sets (:func:`resolve_params`' output): ``threads``
+    and ``keep_checkpoints``."""
+    return {"threads": resolved.get("threads"), "keep_checkpoints": resolved.get("keep_checkpoints", True)}
+
+
 def plan(artefact: str, P: Mapping[str, Any]) -> list[Cell]:
     """The cells of ``artefact`` (``table2`` ... ``fig4``) for the notebook parameters ``P``."""
     builders = {"table2": _methods_plan, "table3": _methods_plan, "table7": _methods_plan, "table8": _methods_plan,
@@ -364,13 +370,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.remedy:
         cells = [replace(c, config=remedy_config(c.config)) for c in cells]
     require_data({c.dataset for c in cells}, a.data_root)
-    profile = resolve_params(a.artefact, params)
-    threads = a.threads if a.threads is not None else profile.get("threads")
+    options = runtime_options(resolve_params(a.artefact, params))
+    if a.threads is not None:
+        options["threads"] = a.threads
     skipped = []
     for cell in cells:
         try:
             frame = run_plan([cell], data_root=a.data_root, results_dir=a.results_dir, device=a.device, quiet=False,
-                             threads=threads, keep_checkpoints=profile.get("keep_checkpoints", True))
+                             **options)
         except RunLockedError as err:  # another job trains this run (or its baseline): leave it to that job
             print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
             skipped.append(cell.config.label())

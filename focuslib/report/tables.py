@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, paper
-from ..experiments import FOCUSNET_VARIANTS, plan, require_data, resolve_params, run_plan
+from ..experiments import FOCUSNET_VARIANTS, plan, require_data, resolve_params, run_plan, runtime_options
 from ..store import ResultsStore
 from .evidence import at_chance
 
@@ -207,7 +207,7 @@ def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = No
     resolved = resolve_params(notebook, P)
     require_data(resolved["datasets"], data_root)
     runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
-                    threads=resolved.get("threads"), keep_checkpoints=resolved.get("keep_checkpoints", True))
+                    **runtime_options(resolved))
     full = full_protocol_results(notebook, results_dir)
     runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
     return runs, compare(notebook.replace("table", ""), runs)

@@ -538,8 +538,10 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     frame = report.provenance(tmp_path).set_index("run")
     assert frame.loc[focus.run_dir.name, "uncommitted code"]
     assert frame.loc[focus.run_dir.name, "code versions"].startswith("0.1.0+abc.dirty, ")
-    assert frame.loc[focus.run_dir.name, "replay"] == "identical (0.1.0+def)"
+    assert frame.loc[focus.run_dir.name, ["replay", "replayed by"]].tolist() == ["identical", "0.1.0+def"]
     assert "reproduced 1 of them at every epoch." in report.describe_provenance(frame.reset_index())
+    (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": False}))
+    assert "reproduced 0 of them at every epoch; 1 differ." in report.describe_provenance(report.provenance(tmp_path))
 
 
 def test_health_tells_apart_the_runs_of_one_row_and_seed_at_fig4s_stops(tmp_path):

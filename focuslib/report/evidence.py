@@ -218,7 +218,8 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
     whether any ran uncommitted code (a version ending in ``.dirty``: the run cannot be traced to
     a commit), whether the record reaches back to epoch 1 (runs resumed before processes were
     recorded list only their last one), and what a full replay by committed code found
-    (:func:`focuslib.diagnostics.replay`: ``identical``, ``differs`` or ``—`` if not replayed)."""
+    (:func:`focuslib.diagnostics.replay`: ``identical``, ``differs`` or ``—`` if not replayed) and
+    with which code version (``replayed by``)."""
     store = ResultsStore(results_dir)
     rows = []
     for run_dir in store.iter_runs(profile):
@@ -231,7 +232,7 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
                      "torch": ", ".join(dict.fromkeys(str(p.get("torch", "?")) for p in procs)),
                      "uncommitted code": any(v.endswith(".dirty") for v in versions),
                      "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0,
-                     "replay": "—" if replayed is None else
-                               f"{'identical' if replayed['identical'] else 'differs'} ({replayed['code_version']})"})
+                     "replay": "—" if replayed is None else "identical" if replayed["identical"] else "differs",
+                     "replayed by": "—" if replayed is None else str(replayed["code_version"])})
     return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code", "from epoch 1",
-                                       "replay"])
+                                       "replay", "replayed by"])

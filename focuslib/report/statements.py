@@ -392,9 +392,9 @@ def describe_provenance(frame: pd.DataFrame) -> str:
     dirty = frame[frame["uncommitted code"]]
     if dirty.empty:
         return text + " None lists uncommitted code."
-    by_committed = ~dirty["replay"].str.contains(".dirty", regex=False)  # a replay by edited code proves nothing
-    replayed = dirty["replay"].str.startswith("identical") & by_committed
-    differs = dirty["replay"].str.startswith("differs") & by_committed
+    by_committed = (dirty["replayed by"] != "—") & ~dirty["replayed by"].str.endswith(".dirty")  # edited code proves nothing
+    replayed = (dirty["replay"] == "identical") & by_committed
+    differs = (dirty["replay"] == "differs") & by_committed
     named = [run if base == "—" else f"{run} (on {base})" for run, base in zip(dirty["run"], dirty["baseline"])]
     text += (f" {len(dirty)} list uncommitted code (a version ending in .dirty): {'; '.join(named)}."
              f" A full replay by committed code reproduced {int(replayed.sum())} of them at every epoch")

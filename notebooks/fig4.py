@@ -68,6 +68,17 @@ report.health(runs)
 # a lower lr, or after a warm-up: a remedy a user could apply, never a result) reached:
 
 # %%
+report.stability_probes(runs, artefact="fig4")
+
+# %% [markdown]
+# The remedy over the whole recipe (the failed run's configuration for all its epochs after a
+# one-epoch linear lr warm-up, `--remedy`; chosen after seeing the failures, never a result),
+# beside the final accuracy of the stopped baseline it was trained on, or the command that runs it:
+
+# %%
+report.remedies(runs, artefact="fig4")
+
+# %%
 from IPython.display import Markdown
 
 Markdown(report.describe_health(runs))

@@ -101,6 +101,14 @@ report.plot_step_traces(report.step_traces(runs))
 # %%
 report.stability_probes(runs, artefact="table10")
 
+# %% [markdown]
+# The remedy over the whole recipe (the failed run's configuration for all its epochs after a
+# one-epoch linear lr warm-up, `--remedy`; chosen after seeing the failures, never a result),
+# beside the final accuracy of its baseline branch, or the command that runs it:
+
+# %%
+report.remedies(runs, artefact="table10")
+
 # %%
 from IPython.display import Markdown
 

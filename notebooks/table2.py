@@ -137,8 +137,9 @@ report.stability_probes(runs)
 # %% [markdown]
 # The warm-up, the probe that trained every failed run, over the whole recipe: the failed
 # run's configuration trained for all its epochs, with the paper's lr schedule, after a one-epoch
-# linear warm-up (`--remedy`; under `results/remedy/`), beside the final accuracy of the same
-# seed's baseline. Also chosen after seeing the failures, and never a result.
+# linear warm-up (`--remedy`; under `results/remedy/`), beside the final accuracy of its
+# baseline (FocusNet's own baseline branch; for the other methods the same seed's baseline).
+# Also chosen after seeing the failures, and never a result.
 
 # %%
 report.remedies(runs)

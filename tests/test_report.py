@@ -420,10 +420,10 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     assert fixed["remedy final"] == json.loads((results_dir / "remedy" / f"{remedy.label()}-{remedy.key()}" /
                                                 "final.json").read_text())["test_top1"]
     base = runs.loc[runs["seed"] == 1, "test_top1"].item()  # the store's final of seed 1 (its curve was made to fail)
-    assert (fixed["failed"], fixed["same seed's baseline"], fixed["warm-up epochs"]) == (10.0, base, 1)
+    assert (fixed["failed"], fixed["its baseline"], fixed["warm-up epochs"]) == (10.0, base, 1)
     assert report.describe_health(runs, profile="smoke") == with_probes + (
         " Trained again with the whole recipe after a 1-epoch linear lr warm-up (a remedy chosen after seeing the "
-        f"failures, never a result): ce seed 1 {fixed['remedy final']:.2f}% (the seed's baseline {base:.2f}%) (1 of 1 "
+        f"failures, never a result): ce seed 1 {fixed['remedy final']:.2f}% (its baseline {base:.2f}%) (1 of 1 "
         "failed runs so far).")
     rows[0]["test_top1"] = rows[1]["test_top1"] = 10.0  # seed 0 now leaves chance only after its third epoch
     trained.write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -187,24 +187,26 @@ def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper
              metric: str = "test_top1") -> pd.DataFrame:
     """For every run of ``profile`` that did not train (:func:`health`), its remedy run
     (:func:`focuslib.experiments.remedy_config`: the full recipe after a short lr warm-up) as far
-    as the store holds it: its final accuracy beside the final accuracy of the same seed's
-    baseline (row ``ce``), or the command that runs it. A remedy for users, chosen after seeing
-    the failures; never a result."""
+    as the store holds it: its final accuracy beside the final accuracy of its baseline (the
+    run's baseline branch where it has one, e.g. Fig. 4's stopped baseline; else the same seed's
+    run of row ``ce``), or the command that runs it (``artefact`` names the plan the failed run
+    belongs to). A remedy for users, chosen after seeing the failures; never a result."""
     mine = runs[runs["profile"] == profile]
     baseline = mine[mine["row"] == "ce"].drop_duplicates(["dataset", "model", "seed"]).set_index(["dataset", "model", "seed"])[metric]
     rows = []
     for bad, cfg, store, select in _failed_runs(runs, profile, metric):
         remedy = remedy_config(cfg)
         final = store.final(remedy)
+        branch = store.final(cfg.teacher) if cfg.teacher else None
         rows.append({
             "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "failed": bad.final,
             "warm-up epochs": remedy.warmup_epochs, "remedy final": final[metric] if final else np.nan,
-            "same seed's baseline": baseline.get((bad.dataset, bad.model, bad.seed), np.nan),
+            "its baseline": branch[metric] if branch else baseline.get((bad.dataset, bad.model, bad.seed), np.nan),
             "remedy": f"{remedy.epochs} epochs, {_dead_summary(store.run_dir(remedy))}" if final else
             f"not run: python -m focuslib.experiments {artefact} {select} --remedy",
         })
     return pd.DataFrame(rows, columns=["row", "dataset", "model", "seed", "failed", "warm-up epochs", "remedy final",
-                                       "same seed's baseline", "remedy"])
+                                       "its baseline", "remedy"])
 
 
 def _dead_summary(run_dir: Path) -> str:

@@ -372,8 +372,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         if len(fixed):
             text += (f" Trained again with the whole recipe after a {int(fixed['warm-up epochs'].iloc[0])}-epoch linear "
                      f"lr warm-up (a remedy chosen after seeing the failures, never a result): "
-                     + "; ".join(f"{row} seed {seed} {final:.2f}% (the seed's baseline {base:.2f}%)" for row, seed, final, base
-                                 in zip(fixed["row"], fixed["seed"], fixed["remedy final"], fixed["same seed's baseline"]))
+                     + "; ".join(f"{row} seed {seed} {final:.2f}% (its baseline {base:.2f}%)" for row, seed, final, base
+                                 in zip(fixed["row"], fixed["seed"], fixed["remedy final"], fixed["its baseline"]))
                      + f" ({len(fixed)} of {len(bad)} failed runs so far).")
         lines.append(text)
     return "\n".join(lines) or "- No finished runs yet."

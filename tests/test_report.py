@@ -296,7 +296,7 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     failed = runs.assign(test_top1=runs["test_top1"].where(
         (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))
     text = report.describe_fig4(failed)
-    assert "1 FocusNet run did not train (seed 1 on the 20-epoch baseline); without it: Across" in text
+    assert "1 FocusNet run did not train (focusnet_on_teacher seed 1 on the 20-epoch baseline); without it: Across" in text
     # with it, the 20-epoch stop's mean is (99.3 + 9.8) / 2: 4 of 6 pairs concordant, tau = +0.33; without it
     # seed 0 alone (99.3) sits above the 30-epoch stop (98.9): 5 of 6 concordant, tau = +0.67
     assert "(Kendall τ = +0.33, p = 0.75;" in text and "from 54.55 to 98.90" in text

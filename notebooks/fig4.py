@@ -20,7 +20,9 @@
 # epochs) serve as FocusNet's baseline branch. The paper reports that FocusNet improves as its
 # baseline gets more accurate, and beats the fully trained baseline even with a baseline near
 # chance (1.29% on CUB-200). The dashed line is the fully trained baseline, the solid line
-# FocusNet on it. Every point is the mean of the final-epoch test accuracy over the seeds shown.
+# FocusNet on it. Each faint dot is one run's final-epoch test accuracy, each line the mean of
+# the runs that trained; a FocusNet run that did not train is a red triangle on the lower edge
+# (its accuracy in the legend), and the table below gives the means with it too.
 # The stopped baselines of one seed are one training run: the baseline stopped at 10 epochs
 # continues the one stopped at 1 (the same configuration with more epochs; its `config.yaml`
 # names it under `continued_from`), which gives the same weights as training it from scratch.
@@ -53,7 +55,8 @@ fig = report.fig4_plot(runs)
 # %%
 # NBVAL_CHECK_OUTPUT
 points = report.fig4_frame(runs)
-print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n"]].round(2).to_string(index=False))
+print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n", "did not train", "mean of runs that trained"]]
+      .round(2).to_string(index=False))
 
 # %% [markdown]
 # Runs that did not train (a non-finite loss, or a final accuracy near chance; a baseline

@@ -544,6 +544,25 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     assert "reproduced 0 of them at every epoch; 1 differ." in report.describe_provenance(report.provenance(tmp_path))
 
 
+def test_fig4_points_keep_a_failed_focusnet_run_in_the_mean_and_give_the_mean_without_it():
+    rows = [("ce", 0, None, 99.0)]
+    for s, (teacher, on_it) in enumerate([(11.0, 98.0), (12.0, 9.8), (13.0, 99.0)]):  # seed 1's FocusNet at chance
+        rows += [("teacher", s, 1, teacher), ("focusnet_on_teacher", s, 1, on_it)]
+    runs = pd.DataFrame([{"row": r, "dataset": "mnist", "model": "lenet5", "seed": s, "x": x, "profile": "paper",
+                          "epochs": 200, "test_top1": v} for r, s, x, v in rows])
+    points = report.fig4_frame(runs).set_index("series")
+    assert points.loc["FocusNet on it", ["n", "did not train"]].tolist() == [3, 1]
+    assert points.loc["FocusNet on it", "mean"] == pytest.approx((98.0 + 9.8 + 99.0) / 3)
+    assert points.loc["FocusNet on it", "mean of runs that trained"] == pytest.approx(98.5)
+    # a stopped baseline near chance is the figure's point, not a failure
+    assert points.loc["poorly-trained baseline", ["did not train", "mean of runs that trained"]].tolist() == [0, 12.0]
+    fig = report.fig4_plot(runs)
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "FocusNet did not train (9.80%), not in the line" in labels
+    assert fig.axes[0].get_ylim()[0] < 11.0  # the lowest run that trained stays in view
+    assert "3 seed(s)" in fig.axes[0].get_title()
+
+
 def test_health_tells_apart_the_runs_of_one_row_and_seed_at_fig4s_stops(tmp_path):
     import json
 

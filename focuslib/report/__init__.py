@@ -16,12 +16,12 @@ from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve
                        stability_probes, step_traces)
 from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
                          describe_variants, gain_verdict)
-from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fmt, full_protocol_results, gains, paired_gains,
+from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
                      paper_pivot, paper_rows, per_seed, reproduce, status, styled, summarise, t_interval)
 
 __all__ = [
     "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "compare", "curves", "dead_units", "describe",
-    "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot",
+    "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs",
     "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
     "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_step_traces", "provenance", "remedies", "reproduce",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .evidence import INACTIVE
-from .tables import PROFILE_LABEL, fig4_frame, summarise
+from .tables import FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, summarise
 
 
 def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
@@ -74,25 +74,40 @@ def plot_step_traces(traces: pd.DataFrame):
     return fig
 
 
-def fig4_plot(runs: pd.DataFrame):
-    """Fig. 4 with seaborn: one panel per (data set, profile); dashed/solid lines mark the
-    full-length baseline and FocusNet, as in the paper."""
+def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
+    """Fig. 4 with seaborn: one panel per (data set, profile); every run a faint dot, the line
+    the mean of the runs that trained (:func:`~focuslib.report.tables.fig4_frame`); a FocusNet
+    run that did not train is a red triangle on the lower edge with its accuracy in the legend,
+    so that it neither hides nor flattens the others. Dashed/solid lines mark the full-length
+    baseline and FocusNet, as in the paper."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
-    points = fig4_frame(runs)
-    full = summarise(runs)
+    points, each = fig4_frame(runs, metric), fig4_runs(runs, metric).rename(columns={"x": "baseline epochs"})
+    full = summarise(runs, metric)
     full = full[full["row"].isin(["ce", "focusnet"])]
     panels = points.groupby(["dataset", "profile"], sort=False)
     fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
     for ax, ((dataset, profile), part) in zip(axes[0], panels):
-        sns.lineplot(data=part, x="baseline epochs", y="mean", hue="series", marker="o", ax=ax)
+        mine = each[(each["dataset"] == dataset) & (each["profile"] == profile)]
+        trained, failed = mine[mine["trained"]], mine[~mine["trained"]]
+        sns.lineplot(data=part, x="baseline epochs", y="mean of runs that trained", hue="series", hue_order=list(FIG4_SERIES.values()),
+                     marker="o", ax=ax)
+        sns.scatterplot(data=trained, x="baseline epochs", y=metric, hue="series", hue_order=list(FIG4_SERIES.values()),
+                        alpha=0.35, s=14, legend=False, ax=ax)
         for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
             style, color = ("--", "tab:blue") if r["row"] == "ce" else ("-", "tab:red")
             label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs"
             ax.axhline(r["mean"], ls=style, color=color, lw=1, label=label)
-        seeds = part["n"].max()
-        ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds} seed(s)", ylabel="test top-1 (%)")
+        if len(failed):
+            low = min(trained[metric].min(), ax.get_ylim()[0])
+            ax.set_ylim(bottom=low - 0.5)
+            ax.scatter(failed["baseline epochs"], [low - 0.5] * len(failed), marker="v", s=40, color="tab:red", clip_on=False,
+                       zorder=3, label=f"FocusNet did not train ({', '.join(f'{v:.2f}' for v in failed[metric])}%), "
+                                      f"not in the line")
+        n = part["n"]
+        seeds = f"{n.max()} seed(s)" if n.min() == n.max() else f"{n.min()}–{n.max()} seeds per point"
+        ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds}", ylabel="test top-1 (%)")
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig

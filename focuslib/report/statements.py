@@ -11,7 +11,7 @@ from scipy import stats
 from .. import paper
 from ..experiments import FOCUSNET_VARIANTS, PROBE_EPOCHS, PROBES
 from .evidence import INACTIVE, at_chance, chance, curves, health, remedies, stability_probes, step_traces
-from .tables import PROFILE_LABEL, fmt, gains, paired_gains, paper_rows, summarise, t_interval
+from .tables import PROFILE_LABEL, fig4_runs, fmt, gains, paired_gains, paper_rows, summarise, t_interval
 
 
 def gain_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
@@ -199,7 +199,7 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     lines = []
     for (dataset, model, profile), part in runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False):
         full = part[part["row"] == "ce"].set_index("seed")[metric]
-        on_stopped = part[part["row"] == "focusnet_on_teacher"]
+        on_stopped = fig4_runs(part, metric).query("row == 'focusnet_on_teacher'")
         stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
         on_stopped = on_stopped.assign(gain=on_stopped[metric] - on_stopped["seed"].map(full),
                                        baseline=[stopped.get((x, s_)) for x, s_ in zip(on_stopped["x"], on_stopped["seed"])]
@@ -227,7 +227,7 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
                 + (f" (stopped after {', '.join(str(int(x)) for x in beats)} epoch{'s' if list(beats) != [1] else ''})"
                    if len(beats) else "") + ".")
         text += _fig4_trend(stops)
-        failed = on_stopped[[at_chance(v, dataset) for v in on_stopped[metric]]]
+        failed = on_stopped[~on_stopped["trained"]]
         if len(failed):
             named = ", ".join(_run_name(r.row, int(r.seed), r.x) for r in failed.itertuples())
             trained = on_stopped.drop(failed.index).groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean"))

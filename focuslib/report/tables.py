@@ -147,12 +147,31 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                                        "paired gain", "95% CI of gain", "seeds gaining", "paper", "paper gain"])
 
 
-def fig4_frame(runs: pd.DataFrame) -> pd.DataFrame:
-    """Fig. 4's points: accuracy of each poorly-trained baseline and of FocusNet trained on it."""
-    s = summarise(runs)
-    s = s[s["row"].isin(["teacher", "focusnet_on_teacher"])].copy()
-    s["series"] = s["row"].map({"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"})
-    return s.rename(columns={"x": "baseline epochs"})
+FIG4_SERIES = {"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"}
+
+
+def fig4_runs(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """Fig. 4's finished runs, one per row: its ``series`` and whether it ``trained``. Only a
+    FocusNet run can fail (:func:`~focuslib.report.evidence.at_chance`); a stopped baseline near
+    chance is the figure's point."""
+    done = runs[runs["row"].isin(list(FIG4_SERIES))].dropna(subset=[metric])
+    failed = [row == "focusnet_on_teacher" and at_chance(v, d) for row, v, d in zip(done["row"], done[metric], done["dataset"])]
+    return done.assign(series=done["row"].map(FIG4_SERIES), trained=~np.asarray(failed, dtype=bool))
+
+
+def fig4_frame(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """Fig. 4's points per stop (``baseline epochs``) and series (:func:`fig4_runs`): the mean
+    over every finished run (``mean``, ``n``; a failed run stays in it, as in the tables), how
+    many ``did not train``, and the ``mean of runs that trained``."""
+    each = fig4_runs(runs, metric)
+    keys = ["row", "dataset", "model", "profile", "epochs", "x"]
+    out = summarise(each, metric)
+    trained = summarise(each[each["trained"]], metric)[keys + ["mean"]].rename(columns={"mean": "mean of runs that trained"})
+    failed = each[~each["trained"]].groupby(keys, dropna=False).size().rename("did not train").reset_index()
+    out = out.merge(trained, on=keys, how="left").merge(failed, on=keys, how="left")
+    out["did not train"] = out["did not train"].fillna(0).astype(int)
+    out["series"] = out["row"].map(FIG4_SERIES)
+    return out.rename(columns={"x": "baseline epochs"})
 
 
 def status(results_dir: str | None = None, data_root: str | None = None) -> pd.DataFrame:

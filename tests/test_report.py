@@ -291,7 +291,9 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     lone = runs[(runs["row"] == "teacher") & (runs["x"] == 1)].head(1).assign(seed=2, test_top1=50.0)
     assert report.describe_fig4(pd.concat([runs, lone])) == text
     assert report.describe_fig4(runs[runs["row"] != "focusnet_on_teacher"]) == "- No Fig. 4 runs yet."
-    assert "did not train" not in text
+    assert "did not train" not in text and "top-5" not in text  # no top-5 recorded, none stated
+    top5 = runs.assign(test_top5=runs["x"].map({1: 60.0, 10: 99.0, 20: 99.5, 30: 99.9}))
+    assert "our stopped baselines' mean test top-5 is 60.00% to 99.90% across the stops." in report.describe_fig4(top5)
     # a FocusNet run at chance drags its stop's mean: named, and the trend read again without it
     failed = runs.assign(test_top1=runs["test_top1"].where(
         (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))

@@ -294,6 +294,11 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     assert "did not train" not in text and "top-5" not in text  # no top-5 recorded, none stated
     top5 = runs.assign(test_top5=runs["x"].map({1: 60.0, 10: 99.0, 20: 99.5, 30: 99.9}))
     assert "our stopped baselines' mean test top-5 is 60.00% to 99.90% across the stops." in report.describe_fig4(top5)
+    assert "FocusNet on the fully trained baseline" not in text  # no such run, no such statement
+    # seed 0's FocusNet on its stopped baselines: 98.9, 99.1, 99.3, 99.4 (mean 99.175); on its fully trained one 98.675
+    on_full = pd.DataFrame([{**runs.iloc[0].to_dict(), "row": "focusnet", "test_top1": 98.675}])
+    assert ("Against FocusNet on the fully trained baseline of the same seed, FocusNet on a stopped baseline is higher "
+            "in 4 of 4 pairs of runs that trained (mean +0.50 points).") in report.describe_fig4(pd.concat([runs, on_full]))
     # a FocusNet run at chance drags its stop's mean: named, and the trend read again without it
     failed = runs.assign(test_top1=runs["test_top1"].where(
         (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))

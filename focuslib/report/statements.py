@@ -241,7 +241,7 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
         failed = on_stopped[~on_stopped["trained"]]
         if len(failed):
             named = ", ".join(_run_name(r.row, int(r.seed), r.x) for r in failed.itertuples())
-            trained = on_stopped.drop(failed.index).groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean"))
+            trained = ran.groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean"))
             text += (f" {len(failed)} FocusNet run{'s' if len(failed) > 1 else ''} did not train ({named}); without "
                      f"{'them' if len(failed) > 1 else 'it'}:{_fig4_trend(trained, quote=False) or ' too few stops for a trend.'}")
         if stops["n"].nunique() > 1:

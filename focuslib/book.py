@@ -21,9 +21,10 @@ from typing import Any, Sequence
 
 import yaml
 
+from . import experiments
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
-PARAMS = ROOT / "params"
 #: Parameters the runner passes to every notebook that declares them (from the command line).
 RUNTIME_PARAMETERS = ("data_root", "results_dir", "device")
 
@@ -33,16 +34,11 @@ class NotebookFailed(RuntimeError):
 
 
 def load_profile(profile: str) -> dict[str, Any]:
-    """``params/<profile>.yaml``: ``{"defaults": {...}, "notebooks": {name: {...}}}``."""
-    path = PARAMS / f"{profile}.yaml"
-    if not path.exists():
-        known = sorted(p.stem for p in PARAMS.glob("*.yaml"))
-        raise SystemExit(f"error: no profile {profile!r} ({path} is missing); known profiles: {', '.join(known)}")
-    doc = yaml.safe_load(path.read_text()) or {}
-    unknown = set(doc) - {"defaults", "notebooks", "description"}
-    if unknown:
-        raise SystemExit(f"error: {path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description")
-    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}}
+    """``params/<profile>.yaml`` (:func:`focuslib.experiments.load_profile`); a bad profile ends the build."""
+    try:
+        return experiments.load_profile(profile)
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 def toc_notebooks() -> list[str]:
@@ -116,6 +112,58 @@ def refresh_source(name: str) -> None:
         NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     except CellExecutionError as err:
         raise NotebookFailed(f"notebook {name!r} failed: {str(err).strip().splitlines()[-1]}") from None
+    nbformat.write(nb, path)
+
+
+#: Cell tags that already decide how a code cell shows; :func:`reader_view` leaves such cells alone.
+SHOWN_AS = {"remove-cell", "remove_cell", "remove-input", "remove_input", "hide-input", "hide-cell", "hide_input"}
+#: Marks the cell :func:`reader_view` appends, so that running it twice appends it once.
+RERUN_MARK = "focuslib-rerun"
+
+
+def rerun_markdown(name: str, declared: Sequence[str] | None = None) -> str:
+    """The "Re-run this page" box of notebook ``name`` (MyST Markdown): the book CLI for this page
+    in both profiles and the plain papermill command, with ``--data-root`` / ``data_root`` where the
+    notebook reads data. ``declared``: the notebook's parameters (default: its ``parameters`` cell)."""
+    declared = list(declared if declared is not None else declared_parameters(NOTEBOOKS / f"{name}.ipynb"))
+    data = " --data-root DIR" if "data_root" in declared else ""
+    pm_data = " -p data_root DIR" if "data_root" in declared else ""
+    lines = [
+        f"python -m focuslib.book --profile paper --only {name}{data}   # this page, the paper's full protocol",
+        f"python -m focuslib.book --profile smoke --only {name}   # this page, smoke profile (CPU, minutes)",
+        f"papermill notebooks/{name}.ipynb out.ipynb -p profile paper{pm_data}   # the notebook alone",
+    ]
+    note = ("`DIR` holds your data sets (see the README); finished runs are read from the results store and only "
+            "missing ones are trained. " if data else "")
+    return ("::::{admonition} Re-run this page\n:class: tip rerun-page\n\n"
+            f"{note}From a checkout of this repository with `pip install -e \".[all]\"`:\n\n"
+            "```bash\n" + "\n".join(lines) + "\n```\n::::")
+
+
+def reader_view(path: Path, name: str) -> None:
+    """Prepare an executed notebook for readers, in place: the ``parameters`` cell and papermill's
+    injected one are removed from the page (tag ``remove-cell``), every other code cell shows its
+    output with its code behind the theme's toggle (``hide-input``), and the page ends with the
+    "Re-run this page" box (:func:`rerun_markdown`). Running it twice changes nothing more."""
+    import nbformat  # noqa: PLC0415
+
+    nb = nbformat.read(path, as_version=4)
+    declared: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = list(cell.metadata.get("tags", []))
+        if "parameters" in tags:
+            from .notebook import assigned_names  # noqa: PLC0415
+
+            declared = assigned_names(cell.source)
+        if {"parameters", "injected-parameters"} & set(tags):
+            tags += [] if "remove-cell" in tags else ["remove-cell"]
+        elif not SHOWN_AS & set(tags):
+            tags.append("hide-input")
+        cell.metadata["tags"] = tags
+    if not any(c.metadata.get(RERUN_MARK) for c in nb.cells):
+        nb.cells.append(nbformat.v4.new_markdown_cell(rerun_markdown(name, declared), metadata={RERUN_MARK: True}))
     nbformat.write(nb, path)
 
 
@@ -198,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"[{a.profile}] {name} done in {time.perf_counter() - t0:.1f} s", flush=True)
     if a.no_html:
         return 0
+    for name in names:
+        reader_view(src / "notebooks" / f"{name}.ipynb", name)
     index = build_html(src, build)
     print(f"book built: {index}")
     return 0

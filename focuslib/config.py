@@ -6,6 +6,7 @@ import bisect
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -54,7 +55,9 @@ class RunConfig:
     ``warmup_epochs`` > 0 raises the learning rate linearly, step by step, over that many
     epochs, from the scheduled rate divided by the number of warm-up steps up to the scheduled
     rate (Goyal et al. 2017); the paper uses none. ``train_limit``/``test_limit`` keep the
-    first examples of each split (smoke runs only).
+    first examples of each split (smoke runs only). ``epochs=0`` is the seed's initialised
+    network, never trained (our addition to Fig. 4: a baseline at chance); it is stored with its
+    weights and test metrics like any run.
     """
 
     dataset: str = "digits"
@@ -80,9 +83,18 @@ class RunConfig:
     profile: str = "custom"
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
+        if self.epochs < 0 or (self.epochs == 0 and (self.milestones or self.warmup_epochs)):
+            raise ValueError(f"epochs must be a positive integer, or 0 (the seed's initialised network, untrained) "
+                             f"without milestones or warm-up; got epochs={self.epochs!r}, "
+                             f"milestones={tuple(self.milestones)!r}, warmup_epochs={self.warmup_epochs!r}")
+        for name in ("train_limit", "test_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive number of examples (or None for all), got {getattr(self, name)!r}")
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(self.profile)):
+            raise ValueError(f"profile must be a plain name (letters, digits, '_', '.', '-'; it names a folder of "
+                             f"the results store), got {self.profile!r}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not isinstance(self.warmup_epochs, int) or isinstance(self.warmup_epochs, bool) or self.warmup_epochs < 0:
@@ -90,6 +102,10 @@ class RunConfig:
         if any(m < 1 for m in self.milestones) or list(self.milestones) != sorted(self.milestones):
             raise ValueError(f"milestones must be increasing positive epochs, got {self.milestones!r}")
         object.__setattr__(self, "milestones", tuple(int(m) for m in self.milestones))
+        for name in ("lr", "momentum", "weight_decay", "lr_gamma"):  # 1 and 1.0: one key
+            value = getattr(self, name)
+            if isinstance(value, int) and not isinstance(value, bool):
+                object.__setattr__(self, name, float(value))
         for name in ("method_kwargs", "model_kwargs", "dataset_kwargs"):
             object.__setattr__(self, name, dict(getattr(self, name)))
         if isinstance(self.teacher, Mapping):

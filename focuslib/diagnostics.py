@@ -29,7 +29,6 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 import torch
-import yaml
 from torch import Tensor, nn
 
 from . import datasets
@@ -95,7 +94,7 @@ def diagnose(run_dir: str | Path, data_root: str | None = None, batch_size: int 
             raise FileNotFoundError(
                 f"{run_dir / needed} is missing: diagnostics need a finished run with its weights "
                 f"({WEIGHTS} is not committed; re-run the configuration with python -m focuslib.train to recreate it)")
-    cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+    cfg = ResultsStore.read_run_config(run_dir)
     spec = datasets.get_spec(cfg.dataset)
     state = load_torch(run_dir / WEIGHTS)
     model, _ = build(cfg, state["num_classes"], spec.in_channels, torch.device("cpu"))
@@ -120,7 +119,7 @@ def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=N
     default a temporary one."""
     from .train import Runtime, run  # noqa: PLC0415
 
-    doc = yaml.safe_load((run_dir / CONFIG).read_text())
+    doc = ResultsStore.read_config(run_dir)
     cfg = RunConfig.from_dict(doc["config"])
     with contextlib.nullcontext(scratch) if scratch else tempfile.TemporaryDirectory() as root:
         store = ResultsStore(root)

@@ -17,7 +17,7 @@ import yaml
 from . import datasets
 from .config import RunConfig, paper_schedule
 from .store import ResultsStore, RunLockedError
-from .train import Runtime, resolve, run
+from .resolve import resolve
 
 PARAMS = Path(__file__).resolve().parent.parent / "params"
 #: The embedded offline data set: a notebook run on it alone defaults to the smoke profile.
@@ -29,6 +29,10 @@ POORLY_TRAINED_EPOCHS = {"cifar10": 1, "imagewoof": 30, "cifar100": 5, "cub200":
                          "tinyimagenet": 10, "imagenet_dogs": 10}
 #: Fig. 4: the epochs at which the poorly-trained ResNet-18 baselines stop (constant lr).
 FIG4_STOPS = (1, 10, 20, 30, 40, 50, 60)
+#: Fig. 4, our addition: the baseline at 0 epochs (the seed's initialised network, at chance), on
+#: data sets where a 1-epoch baseline is already far from chance, so the paper's near-chance case
+#: (1.29 % on CUB-200) can be tested there.
+FIG4_OUR_STOPS: dict[str, tuple[int, ...]] = {"mnist": (0,)}
 #: Table 10: the ablation rows as switches of the focus-picking loss (``ce`` = the baseline).
 ABLATIONS = {
     "lcls": {"use_att": False, "use_ent": False},
@@ -42,9 +46,26 @@ ABLATIONS = {
 FOCUSNET_VARIANTS = {
     "focusnet[d_attached]": {"detach_d": False},
     "focusnet[official_labels]": {"warm_rule": "official", "label_smoothing": 0.1},
+    # The official code's three choices together (CIFAR-10 reduced protocol's post-hoc row, issue 23).
+    "focusnet[official]": {"warm_rule": "official", "label_smoothing": 0.1, "detach_d": False},
 }
 
+#: "Beyond the paper" (our addition, issue 22): the baseline, two-stage FocusNet and the one-stage
+#: variants whose baseline branch comes from the run itself (:mod:`focuslib.methods.onestage`).
+BEYOND_ROWS = ("ce", "focusnet", "focusnet_ema", "focusnet_prev")
+
 PROBE_EPOCHS = 3
+
+#: The profile whose runs are the paper's protocol (:func:`is_paper_protocol`); a configuration a
+#: notebook asks for under it that is not the protocol is stored under :data:`CUSTOM` instead.
+PAPER, CUSTOM = "paper", "custom"
+#: The paper's training recipe apart from the schedule (Sec. 4.2): SGD with momentum, lr/10 at the
+#: milestones, no warm-up, every example of both splits.
+PAPER_RECIPE: dict[str, Any] = {"batch_size": 128, "lr": 0.1, "momentum": 0.9, "weight_decay": 1e-4, "lr_gamma": 0.1,
+                                "warmup_epochs": 0, "train_limit": None, "test_limit": None}
+#: The notebook parameters that are lists, with the type of their elements (:func:`list_param`).
+LIST_PARAMS: dict[str, type | tuple[type, ...]] = {"dataset": str, "methods": str, "models": str, "rows": str,
+                                                   "seeds": int, "stops": (int, float)}
 
 
 @dataclass(frozen=True)
@@ -84,6 +105,7 @@ class Settings:
     profile: str = "smoke"
     seeds: tuple[int, ...] = (0,)
     epochs: int | None = None  # None: the paper's schedule of each data set
+    milestones: tuple[int, ...] | None = None  # None: the paper's proportions of ``epochs``
     batch_size: int = 128
     train_limit: int | None = None
     test_limit: int | None = None
@@ -93,23 +115,48 @@ class Settings:
     @classmethod
     def from_params(cls, P: Mapping[str, Any]) -> "Settings":
         fields = {k: P[k] for k in cls.__dataclass_fields__ if k in P}
-        if "seeds" in fields:
-            fields["seeds"] = tuple(fields["seeds"])
+        if fields.get("seeds") is not None:
+            fields["seeds"] = tuple(list_param("seeds", fields["seeds"]))
+        if fields.get("milestones") is not None:
+            fields["milestones"] = tuple(fields["milestones"])
         return cls(**fields)
 
 
-def config(dataset: str, model: str, method: str, seed: int, s: Settings, **changes: Any) -> RunConfig:
-    """The paper's recipe for ``dataset`` under the profile's settings.
+def is_paper_protocol(cfg: RunConfig) -> bool:
+    """Whether ``cfg`` trains by the paper's protocol for its data set: its schedule (epochs and
+    milestones) and :data:`PAPER_RECIPE`."""
+    epochs, milestones = paper_schedule(datasets.get_spec(cfg.dataset).schedule)
+    expected = {**PAPER_RECIPE, "epochs": epochs, "milestones": milestones}
+    return all(getattr(cfg, name) == value for name, value in expected.items())
 
-    With ``s.epochs`` set (short runs), the lr milestones keep the paper's proportions
-    (:func:`~focuslib.config.paper_schedule`).
+
+def profile_schedule(dataset: str, s: Settings) -> tuple[int, tuple[int, ...]]:
+    """Epochs and lr milestones of ``dataset`` under ``s``: the profile's own when it states
+    milestones (then it states epochs too), else the paper's schedule, shortened to ``s.epochs``
+    in the paper's proportions (:func:`~focuslib.config.paper_schedule`)."""
+    if s.milestones is None:
+        return paper_schedule(datasets.get_spec(dataset).schedule, s.epochs)
+    if s.epochs is None:
+        raise ValueError(f"profile {s.profile!r} states milestones {s.milestones} but no epochs")
+    return s.epochs, s.milestones
+
+
+def config(dataset: str, model: str, method: str, seed: int, s: Settings, **changes: Any) -> RunConfig:
+    """The paper's recipe for ``dataset`` under the profile's settings and :func:`profile_schedule`.
+
+    Under the ``paper`` profile, settings that are not the paper's protocol
+    (:func:`is_paper_protocol`: fewer epochs, other batch size, limits...) make the run
+    ``custom``: only the protocol itself is stored and shown as ``paper``. ``changes`` (a
+    method's preset, a teacher, a poorly-trained baseline's stop) come after that decision.
     """
-    epochs, milestones = paper_schedule(datasets.get_spec(dataset).schedule, s.epochs)
+    epochs, milestones = profile_schedule(dataset, s)
     cfg = RunConfig(
         dataset=dataset, model=model, method=method, seed=seed, epochs=epochs, milestones=milestones,
         batch_size=s.batch_size, train_limit=s.train_limit, test_limit=s.test_limit,
         dataset_kwargs=dict(s.dataset_kwargs or {}), profile=s.profile,
     )
+    if cfg.profile == PAPER and not is_paper_protocol(cfg):
+        cfg = cfg.replace(profile=CUSTOM)
     return resolve(cfg.replace(**changes))
 
 
@@ -148,18 +195,58 @@ def _model(dataset: str, model: str | None) -> str:
     return model or PAPER_MODEL.get(dataset, "resnet18")
 
 
-def profile_params(profile: str, notebook: str) -> dict[str, Any]:
-    """The parameters ``params/<profile>.yaml`` gives ``notebook`` (its defaults + its own entry)."""
+def load_profile(profile: str) -> dict[str, Any]:
+    """``params/<profile>.yaml`` as ``{"defaults": {...}, "notebooks": {name: {...}}}``: the one
+    reader of a profile (a YAML error or an unknown top-level key names the file)."""
     path = PARAMS / f"{profile}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in PARAMS.glob("*.yaml"))
         raise ValueError(f"unknown profile {profile!r} (no {path}); known profiles: {', '.join(known)}")
-    doc = yaml.safe_load(path.read_text()) or {}
-    return {**(doc.get("defaults") or {}), **((doc.get("notebooks") or {}).get(notebook) or {})}
+    try:
+        doc = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(f"{path} is not valid YAML: {err}") from None
+    unknown = set(doc) - {"defaults", "notebooks", "description"}
+    if unknown:
+        raise ValueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description")
+    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}}
+
+
+def profile_params(profile: str, notebook: str) -> dict[str, Any]:
+    """The parameters ``params/<profile>.yaml`` gives ``notebook`` (its defaults + its own entry)."""
+    doc = load_profile(profile)
+    return {**doc["defaults"], **(doc["notebooks"].get(notebook) or {})}
 
 
 def _as_list(value: Any) -> list[Any]:
     return [] if value is None else [value] if isinstance(value, (str, int, float)) else list(value)
+
+
+def list_param(name: str, value: Any) -> list[Any]:
+    """The list parameter ``name`` (:data:`LIST_PARAMS`) as a list of the right type.
+
+    papermill's ``-p seeds "[0, 1]"`` delivers a string: one holding a YAML list is that list; a
+    bare word or number is a one-element list. Anything else is a ValueError showing the form."""
+    kind = LIST_PARAMS[name]
+    items = value
+    if isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            parsed = value
+        # a bare word stays as written (the data set "no" is no YAML false)
+        items = value if kind is str and not isinstance(parsed, (list, dict)) else parsed
+    items = list(items) if isinstance(items, (list, tuple)) else [items]
+    if any(isinstance(v, bool) or not isinstance(v, kind) for v in items):
+        what = "integers" if kind is int else "numbers" if kind != str else "names"
+        example = "[0, 1]" if kind is not str else "[a, b]"
+        raise ValueError(f"parameter {name!r} must be a list of {what}, e.g. -p {name} \"{example}\" (or a single "
+                         f"one); got {value!r}")
+    return items
+
+
+def _list_params(P: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: list_param(k, v) if k in LIST_PARAMS and v is not None else v for k, v in P.items()}
 
 
 def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
@@ -167,12 +254,13 @@ def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
 
     The profile defaults to ``smoke`` when the run uses only the embedded digits data and to
     ``paper`` otherwise, so ``papermill table7.ipynb out.ipynb -p dataset cub200`` runs the
-    paper's protocol on CUB-200. Returns the merged parameters with ``datasets`` as a list."""
-    given = {k: v for k, v in P.items() if v is not None}
-    asked = _as_list(given.get("dataset"))
-    profile = given.get("profile") or ("smoke" if set(asked) <= {EMBEDDED} else "paper")
-    merged = {**profile_params(profile, notebook), **given, "profile": profile}
-    merged["datasets"] = _as_list(merged.get("dataset")) or [EMBEDDED]
+    paper's protocol on CUB-200. List parameters become lists (:func:`list_param`). Returns the
+    merged parameters with ``datasets`` as a list."""
+    given = _list_params({k: v for k, v in P.items() if v is not None})
+    asked = given.get("dataset") or []
+    profile = given.get("profile") or ("smoke" if set(asked) <= {EMBEDDED} else PAPER)
+    merged = _list_params({**profile_params(profile, notebook), **given, "profile": profile})
+    merged["datasets"] = merged.get("dataset") or [EMBEDDED]
     return merged
 
 
@@ -183,9 +271,10 @@ def runtime_options(resolved: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan(artefact: str, P: Mapping[str, Any]) -> list[Cell]:
-    """The cells of ``artefact`` (``table2`` ... ``fig4``) for the notebook parameters ``P``."""
+    """The cells of ``artefact`` (``table2`` ... ``fig4``, ``beyond``) for the notebook parameters ``P``."""
     builders = {"table2": _methods_plan, "table3": _methods_plan, "table7": _methods_plan, "table8": _methods_plan,
-                "table10": _ablation_plan, "table5": _kd_plan, "table9": _dereverse_plan, "fig4": _fig4_plan}
+                "table10": _ablation_plan, "table5": _kd_plan, "table9": _dereverse_plan, "fig4": _fig4_plan,
+                "beyond": _beyond_plan}
     if artefact not in builders:
         raise ValueError(f"no plan for {artefact!r}; known: {sorted(builders)}")
     P = resolve_params(artefact, P)
@@ -209,6 +298,12 @@ def _methods_plan(P, s: Settings) -> list[Cell]:
                     cells.append(Cell(variant, dataset, m, seed, config(dataset, m, "focusnet", seed, s,
                                                                         method_kwargs=FOCUSNET_VARIANTS[variant])))
     return cells
+
+
+def _beyond_plan(P, s: Settings) -> list[Cell]:
+    """Beyond the paper: the ``rows`` (default :data:`BEYOND_ROWS`) as :func:`_methods_plan`'s
+    methods on the same seeds, so its ``ce`` and ``focusnet`` cells are the very runs of Table 2."""
+    return _methods_plan({**P, "methods": list(P.get("rows") or BEYOND_ROWS), "variants": None}, s)
 
 
 def _variants_for(variants: Mapping[str, Sequence[str]] | Sequence[str] | None, dataset: str) -> list[str]:
@@ -280,7 +375,8 @@ def _dereverse_plan(P, s: Settings) -> list[Cell]:
 
 
 def _fig4_plan(P, s: Settings) -> list[Cell]:
-    """Fig. 4: FocusNet on baselines stopped at epochs 1, 10, ..., 60, and both at full length."""
+    """Fig. 4: FocusNet on baselines stopped at epochs 1, 10, ..., 60 (and 0 where
+    :data:`FIG4_OUR_STOPS` adds it), and both at full length."""
     cells = []
     for dataset in P["datasets"]:
         m = _model(dataset, P.get("model"))
@@ -288,7 +384,7 @@ def _fig4_plan(P, s: Settings) -> list[Cell]:
             full = config(dataset, m, "ce", seed, s)
             cells.append(Cell("ce", dataset, m, seed, full, x=float(full.epochs)))
             cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, s), x=float(full.epochs)))
-            for stop in P.get("stops") or FIG4_STOPS:
+            for stop in P.get("stops") or (*FIG4_OUR_STOPS.get(dataset, ()), *FIG4_STOPS):
                 teacher = poorly_trained(full, stop)
                 cells.append(Cell("teacher", dataset, m, seed, teacher, x=float(stop)))
                 cells.append(Cell("focusnet_on_teacher", dataset, m, seed,
@@ -310,6 +406,8 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
     ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads`` and
     ``keep_checkpoints``: CPU threads while training and whether a finished run keeps its resume
     checkpoint (:class:`~focuslib.train.Runtime`; the profile's ``threads`` and ``keep_checkpoints``)."""
+    from .train import Runtime, run  # noqa: PLC0415  (planning and reading never load the trainer)
+
     store = ResultsStore(results_dir)
     runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads,
                       keep_checkpoint=keep_checkpoints)
@@ -332,7 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import sys  # noqa: PLC0415
 
     p = argparse.ArgumentParser(prog="python -m focuslib.experiments", description=main.__doc__.split("\n\n")[0])
-    p.add_argument("artefact", help="table2, table3, table5, table7, table8, table9, table10 or fig4")
+    p.add_argument("artefact", help="table2, table3, table5, table7, table8, table9, table10, fig4 or beyond")
     p.add_argument("--profile", default="paper")
     p.add_argument("--dataset", nargs="+", help="default: the profile's")
     p.add_argument("--seeds", nargs="+", type=int, help="default: the profile's")
@@ -344,6 +442,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--remedy", action="store_true",
                    help=f"instead of the runs, their remedy runs: the full recipe after a {REMEDY_WARMUP_EPOCHS}-epoch "
                         "linear lr warm-up (for a run that did not train; never a result)")
+    p.add_argument("--plan", action="store_true",
+                   help="train nothing: list the runs (baselines included), their state in the store and the "
+                        "estimated cost of the rest (focuslib.planner)")
+    p.add_argument("--gpu-check", metavar="JSON", help="with --plan: the rate measured by benchmarks/gpu_check.py "
+                   "(default: a stated assumption)")
     p.add_argument("--data-root", default=None)
     p.add_argument("--results-dir", default=None)
     p.add_argument("--device", default="auto")
@@ -355,8 +458,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         params["dataset"] = a.dataset
     if a.seeds is not None:
         params["seeds"] = a.seeds
-    cells = plan(a.artefact, params)
+    try:
+        cells = plan(a.artefact, params)
+    except (KeyError, ValueError) as err:  # an unknown artefact, profile, data set, method...
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if a.rows:
+        known = list(dict.fromkeys(c.row for c in cells))
+        unknown = [r for r in a.rows if r not in known]
+        if unknown:
+            print(f"error: unknown row(s) {', '.join(unknown)} for {a.artefact}; known: {', '.join(known)}", file=sys.stderr)
+            return 2
         cells = [c for c in cells if c.row in a.rows]
         cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
     if a.stops:
@@ -369,6 +481,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         cells = probe_cells(cells)
     if a.remedy:
         cells = [replace(c, config=remedy_config(c.config)) for c in cells]
+    if a.plan:
+        from . import planner  # noqa: PLC0415
+
+        rate = planner.measured_rate(a.gpu_check) if a.gpu_check else planner.ASSUMED_RATE
+        frame = planner.plan_frame([c.config for c in cells], ResultsStore(a.results_dir), rate)
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        print(planner.describe_plan(frame, rate))
+        return 0
     require_data({c.dataset for c in cells}, a.data_root)
     options = runtime_options(resolve_params(a.artefact, params))
     if a.threads is not None:

@@ -46,7 +46,7 @@ def _check_logits(logits: Tensor, targets: Tensor, *others: Tensor) -> Tensor:
     return targets.long()
 
 
-def _wide(x: Tensor) -> Tensor:
+def wide(x: Tensor) -> Tensor:
     """``x`` in float32, or float64 if it already is (half precision is cast up)."""
     return x.to(torch.promote_types(x.dtype, torch.float32))
 
@@ -111,7 +111,7 @@ def multi_warm_label(
     targets = _check_logits(baseline_logits, targets)
     validate_focus_options(warm_rule=rule, warm_temperature=temperature)
     with _float32(baseline_logits.device):
-        label = warm_mask(_wide(baseline_logits.detach()), targets, rule, temperature).to(
+        label = warm_mask(wide(baseline_logits.detach()), targets, rule, temperature).to(
             torch.promote_types(baseline_logits.dtype, torch.float32))
         return label / label.sum(dim=1, keepdim=True)  # Eq. 6
 
@@ -143,7 +143,7 @@ def reweighted_cross_entropy(
     validate_focus_options(label_smoothing=label_smoothing, reduction=reduction)
     with _float32(logits.device):
         per_sample = F.cross_entropy(
-            _wide(logits) + _wide(d), targets, label_smoothing=label_smoothing, reduction="none"
+            wide(logits) + wide(d), targets, label_smoothing=label_smoothing, reduction="none"
         )
     return _reduce(per_sample, reduction)
 
@@ -197,8 +197,8 @@ def focus_picking_terms(
         warm_rule=warm_rule, warm_temperature=warm_temperature, label_smoothing=label_smoothing, reduction=reduction
     )
     with _float32(logits.device):
-        z = _wide(logits)
-        z_b = _wide(baseline_logits.detach())
+        z = wide(logits)
+        z_b = wide(baseline_logits.detach())
         log_p = torch.log_softmax(z, dim=1)  # log softmax(z), shared by Eqs. 8, 10 and 11
         p = log_p.exp()
         d = p - torch.softmax(z_b, dim=1)  # Eq. 8
@@ -304,7 +304,7 @@ def distillation_kl(
             f"{tuple(student_logits.shape)} and {tuple(teacher_logits.shape)}"
         )
     with _float32(student_logits.device):
-        log_p_s = torch.log_softmax(_wide(student_logits) / temperature, dim=1)
-        log_p_t = torch.log_softmax(_wide(teacher_logits.detach()) / temperature, dim=1)
+        log_p_s = torch.log_softmax(wide(student_logits) / temperature, dim=1)
+        log_p_t = torch.log_softmax(wide(teacher_logits.detach()) / temperature, dim=1)
         per_sample = F.kl_div(log_p_s, log_p_t, log_target=True, reduction="none").sum(dim=1)
     return _reduce(per_sample * temperature**2, reduction)

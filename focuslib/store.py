@@ -15,7 +15,9 @@ background job) never writes the same folder.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import socket
 import tempfile
@@ -30,6 +32,8 @@ from .config import RunConfig
 
 CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS = "config.yaml", "metrics.jsonl", "final.json", "checkpoint.pt", "model.pt"
 LOCK = "train.lock"
+#: The sidecar beside a checkpoint or weights file holding the sha256 the store wrote it with.
+DIGEST_SUFFIX = ".sha256.json"
 
 
 class StoreConflictError(RuntimeError):
@@ -38,6 +42,10 @@ class StoreConflictError(RuntimeError):
 
 class RunLockedError(RuntimeError):
     """Another live process is training this run."""
+
+
+class IntegrityError(RuntimeError):
+    """A stored file differs from what the store wrote (its sha256, or final.json vs metrics.jsonl)."""
 
 
 def _holder_is_gone(holder: str) -> bool:
@@ -81,6 +89,47 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
+def digest_path(path: Path) -> Path:
+    return path.with_name(path.name + DIGEST_SUFFIX)
+
+
+def write_recorded(path: Path, data: bytes) -> None:
+    """Write ``data`` atomically, then its sha256 into the sidecar :func:`digest_path` (also atomically).
+
+    The old sidecar goes first: a process killed in between leaves a file without a digest,
+    never a digest of another file."""
+    sidecar = digest_path(path)
+    sidecar.unlink(missing_ok=True)
+    atomic_write_bytes(path, data)
+    atomic_write_text(sidecar, json.dumps({"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}) + "\n")
+
+
+def read_recorded(path: Path) -> bytes:
+    """The bytes of ``path``, checked against the sha256 recorded in its sidecar.
+
+    A file without a sidecar (written before the store recorded digests, or by a process killed
+    between the two writes) is read unchecked."""
+    data = path.read_bytes()
+    sidecar = digest_path(path)
+    if not sidecar.exists():
+        return data
+    try:
+        recorded = json.loads(sidecar.read_text())["sha256"]
+    except (ValueError, KeyError, TypeError):
+        recorded = None
+    if recorded != hashlib.sha256(data).hexdigest():
+        raise IntegrityError(
+            f"{path} does not match the sha256 recorded in {sidecar.name} when it was written: it was changed or "
+            f"damaged since, and was not used. Delete {path} and {sidecar.name} to retrain, or restore the original.")
+    return data
+
+
+def remove_recorded(path: Path) -> None:
+    """Delete a file written by :func:`write_recorded` and its sidecar."""
+    path.unlink(missing_ok=True)
+    digest_path(path).unlink(missing_ok=True)
+
+
 class ResultsStore:
     """Look up, write and read back runs keyed by the hash of their :class:`RunConfig`."""
 
@@ -90,13 +139,39 @@ class ResultsStore:
     def run_dir(self, cfg: RunConfig) -> Path:
         return self.root / cfg.profile / f"{cfg.label()}-{cfg.key()}"
 
+    # -- the file format ---------------------------------------------------------------
+    @staticmethod
+    def read_config(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+        """A run folder's ``config.yaml`` (``key``, ``label``, ``config``, ``runtime``, ``earlier``);
+        ``{}`` when the folder has none; a file that is not such a mapping is an IntegrityError."""
+        path = Path(run_dir) / CONFIG
+        if not path.exists():
+            return {}
+        try:
+            doc = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as err:
+            raise IntegrityError(f"{path} is not valid YAML ({err}); restore it, or delete {path.parent} "
+                                 "to retrain the run") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
+            raise IntegrityError(f"{path} is not a run's config.yaml; restore it, or delete {path.parent} "
+                                 "to retrain the run")
+        return doc
+
+    @classmethod
+    def read_run_config(cls, run_dir: str | os.PathLike[str]) -> RunConfig:
+        """The :class:`RunConfig` a run folder holds."""
+        doc = cls.read_config(run_dir)
+        if "config" not in doc:
+            raise IntegrityError(f"{Path(run_dir) / CONFIG} is missing or holds no configuration")
+        return RunConfig.from_dict(doc["config"])
+
     # -- lookup ------------------------------------------------------------------------
     def check_config(self, cfg: RunConfig) -> None:
         """Refuse a folder whose stored configuration differs from ``cfg``."""
         path = self.run_dir(cfg) / CONFIG
         if not path.exists():
             return
-        stored = yaml.safe_load(path.read_text()) or {}
+        stored = self.read_config(path.parent)
         if stored.get("config") != _plain(cfg.to_dict()):
             raise StoreConflictError(
                 f"{path} holds a different configuration than the run asked for "
@@ -108,11 +183,31 @@ class ResultsStore:
         return (self.run_dir(cfg) / FINAL).exists()
 
     def final(self, cfg: RunConfig) -> dict[str, Any] | None:
-        """The final metrics of a finished run, else ``None``."""
-        path = self.run_dir(cfg) / FINAL
+        """The final metrics of a finished run (:meth:`read_final`), else ``None``."""
         if not self.is_finished(cfg):
             return None
-        return json.loads(path.read_text())
+        return self.read_final(self.run_dir(cfg), cfg.epochs)
+
+    @classmethod
+    def read_final(cls, run_dir: Path, epochs: int) -> dict[str, Any]:
+        """``final.json`` of a finished run, checked against its ``metrics.jsonl``: a mapping, one
+        metrics row per epoch, and the last row's test metrics equal to the final ones."""
+        path = Path(run_dir) / FINAL
+        fix = f"Delete {run_dir} to retrain the run, or restore its files."
+        try:
+            final = json.loads(path.read_text())
+        except ValueError as err:
+            raise IntegrityError(f"{path} is not valid JSON ({err}). {fix}") from None
+        if not isinstance(final, dict):
+            raise IntegrityError(f"{path} holds {type(final).__name__} {final!r:.60}, not the mapping of final metrics. {fix}")
+        rows = cls.read_metrics(Path(run_dir))
+        if len(rows) != epochs:
+            raise IntegrityError(f"{path.parent / METRICS} has {len(rows)} row(s) for a finished run of {epochs} epoch(s). {fix}")
+        last = rows[-1] if rows else {}  # a 0-epoch run (the initialised network) has no rows
+        differ = sorted(k for k, v in last.items() if k.startswith("test_") and not _same(final.get(k), v))
+        if differ:
+            raise IntegrityError(f"{path} disagrees with the last row of {METRICS} on {', '.join(differ)}. {fix}")
+        return final
 
     def prefix(self, cfg: RunConfig) -> RunConfig | None:
         """The longest finished run, with its checkpoint, whose configuration is ``cfg`` with
@@ -127,8 +222,8 @@ class ResultsStore:
         best: RunConfig | None = None
         for final in self.root.joinpath(cfg.profile).glob(pattern):
             try:
-                doc = yaml.safe_load((final.parent / CONFIG).read_text()) or {}
-            except (OSError, yaml.YAMLError):
+                doc = self.read_config(final.parent)
+            except (OSError, IntegrityError):
                 continue  # an unreadable folder is no prefix; cfg then trains from its first epoch
             epochs = (doc.get("config") or {}).get("epochs")
             if not isinstance(epochs, int) or not 0 < epochs < cfg.epochs:
@@ -148,14 +243,20 @@ class ResultsStore:
         path = run_dir / METRICS
         if not path.exists():
             return []
-        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        try:
+            return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        except ValueError as err:
+            raise IntegrityError(f"{path} is not one JSON row per line ({err}); delete {run_dir} to retrain the run, "
+                                 f"or restore the file.") from None
 
     # -- writing -----------------------------------------------------------------------
     @contextmanager
     def lock(self, cfg: RunConfig) -> Iterator[Path]:
         """Hold ``train.lock`` of the run while training it; a lock left by a process of this host
-        that has died is taken over, any other raises :class:`RunLockedError`."""
+        that has died is taken over, any other raises :class:`RunLockedError`. The folders it
+        creates are removed on release if the run wrote nothing into them."""
         path = self.run_dir(cfg) / LOCK
+        created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]  # deepest first
         path.parent.mkdir(parents=True, exist_ok=True)
         me = f"{socket.gethostname()} {os.getpid()}"
         for _ in range(2):
@@ -178,6 +279,11 @@ class ResultsStore:
             yield path
         finally:
             path.unlink(missing_ok=True)
+            for folder in created:  # a run that failed before writing anything leaves no folder behind
+                try:
+                    folder.rmdir()
+                except OSError:  # not empty: the run wrote something
+                    break
 
     def start(self, cfg: RunConfig, runtime: dict[str, Any], *, earlier: Sequence[dict[str, Any]] = ()) -> Path:
         """Create the run folder and write ``config.yaml`` (config + runtime facts).
@@ -205,8 +311,7 @@ class ResultsStore:
     def processes(run_dir: Path) -> list[dict[str, Any]]:
         """The runtime facts of every process that trained the run, oldest first (a run resumed
         before ``earlier`` was recorded lists only its last process; none without ``config.yaml``)."""
-        path = Path(run_dir) / CONFIG
-        doc = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+        doc = ResultsStore.read_config(run_dir)
         return [*(doc.get("earlier") or []), *([doc["runtime"]] if doc.get("runtime") else [])]
 
     def iter_runs(self, profile: str | None = None) -> Iterator[Path]:
@@ -218,7 +323,7 @@ class ResultsStore:
         """All finished runs as one DataFrame: config fields, final metrics, ``run_dir``."""
         rows = []
         for run_dir in self.iter_runs(profile):
-            doc = yaml.safe_load((run_dir / CONFIG).read_text())
+            doc = self.read_config(run_dir)
             cfg = dict(doc["config"])
             teacher = cfg.pop("teacher", None)
             rows.append({
@@ -227,10 +332,15 @@ class ResultsStore:
                 "teacher_epochs": teacher["epochs"] if teacher else None,
                 "teacher_model": teacher["model"] if teacher else None,
                 "key": doc["key"],
-                **json.loads((run_dir / FINAL).read_text()),
+                **self.read_final(run_dir, doc["config"]["epochs"]),
                 "run_dir": str(run_dir),
             })
         return pd.DataFrame(rows)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal, counting two NaNs (a diverged run's metrics) as equal."""
+    return a == b or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
 
 
 def _plain(obj: Any) -> Any:

@@ -17,6 +17,7 @@ import functools
 import io
 import json
 import os
+import pickle
 import platform
 import random
 import subprocess
@@ -35,9 +36,10 @@ from torch import Tensor, nn
 from . import __version__, datasets
 from .config import RunConfig, paper_schedule
 from .loader import batch_indices, epoch_generator, open_split
-from .methods import METHODS, Method, StepOutput, create_method
+from .methods import Method, StepOutput, create_method
+from .resolve import baseline_of, resolve
 from .models import create_model
-from .store import CHECKPOINT, WEIGHTS, ResultsStore, atomic_write_bytes
+from .store import CHECKPOINT, WEIGHTS, ResultsStore, read_recorded, remove_recorded, write_recorded
 
 
 class CheckpointError(RuntimeError):
@@ -82,6 +84,9 @@ class Runtime:
     # order of floating-point reductions), so the smoke profile fixes 1 for outputs that match
     # on machines with any number of cores.
     threads: int | None = None
+    # Several processes (torchrun): BatchNorm statistics over the global batch (SyncBatchNorm)
+    # instead of each process's share of it; a different computation, recorded with the run.
+    sync_batchnorm: bool = False
     # Called after every optimizer step (e.g. :func:`focuslib.diagnostics.first_steps`); it may
     # raise to end the run there, which leaves the run unfinished in its store.
     on_step: Callable[[Step], None] | None = None
@@ -89,6 +94,8 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1 (or None for torch's default), got {self.threads}")
+        if self.eval_every < 1:
+            raise ValueError(f"eval_every must be >= 1 (evaluate every that many epochs), got {self.eval_every}")
 
 
 @dataclass
@@ -101,30 +108,6 @@ class RunResult:
     @property
     def finished(self) -> bool:
         return self.final is not None
-
-
-# -- configuration helpers ------------------------------------------------------------------
-def baseline_of(cfg: RunConfig) -> RunConfig:
-    """The default frozen baseline/teacher of a two-stage run: the same recipe trained with ``ce``."""
-    return cfg.replace(method="ce", method_kwargs={}, teacher=None)
-
-
-def resolve(cfg: RunConfig) -> RunConfig:
-    """Validate names and fill in the baseline of a two-stage method (so the hash is canonical)."""
-    method_cls = METHODS.get(cfg.method)
-    datasets.get_spec(cfg.dataset)
-    from .models import MODELS  # noqa: PLC0415
-
-    MODELS.get(cfg.model)
-    if method_cls.needs_teacher and cfg.teacher is None:
-        cfg = cfg.replace(teacher=baseline_of(cfg))
-    if not method_cls.needs_teacher and cfg.teacher is not None:
-        raise ValueError(f"method {cfg.method!r} takes no teacher, but the config names one")
-    if cfg.teacher is not None:
-        object.__setattr__(cfg, "teacher", resolve(cfg.teacher))
-    if any(m > cfg.epochs for m in cfg.milestones):
-        raise ValueError(f"milestones {cfg.milestones} lie beyond epochs={cfg.epochs}")
-    return cfg
 
 
 # -- devices, seeds, determinism ------------------------------------------------------------
@@ -145,15 +128,25 @@ def seed_everything(seed: int) -> None:
 
 
 def rng_state() -> dict[str, Any]:
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """Every RNG's state as tensors and plain values (what a checkpoint may hold)."""
+    version, internal, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {"python": {"version": version, "internal": torch.tensor(internal, dtype=torch.int64), "gauss": gauss},
+             "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": int(pos),
+                       "has_gauss": int(has_gauss), "cached_gaussian": float(cached)},
+             "torch": torch.get_rng_state()}
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    py, npy = state["python"], state["numpy"]
+    if isinstance(py, dict):  # else a checkpoint written before the states were plain: python's and numpy's own
+        py = (py["version"], tuple(py["internal"].tolist()), py["gauss"])
+        npy = (npy["kind"], npy["keys"].numpy().astype(np.uint32), npy["pos"], npy["has_gauss"], npy["cached_gaussian"])
+    random.setstate(py)
+    np.random.set_state(npy)
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
@@ -201,17 +194,35 @@ def code_version() -> str:
 
 
 # -- checkpoints ----------------------------------------------------------------------------
+#: The numpy array constructors a checkpoint written before the RNG states were plain holds
+#: (numpy's RNG state); they build arrays only, so reading such a file still runs no foreign code.
+_LEGACY_GLOBALS = [np.zeros(0).__reduce__()[0], np.ndarray, np.dtype, type(np.dtype(np.uint32))]
+
+
 def save_torch(path: Path, obj: Any) -> None:
+    """Save tensors and plain values atomically, with their sha256 (:func:`~focuslib.store.write_recorded`)."""
     buf = io.BytesIO()
     torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+    write_recorded(path, buf.getvalue())
 
 
 def load_torch(path: Path) -> Any:
-    """``torch.load`` that turns a truncated or corrupt file into a :class:`CheckpointError`."""
+    """Read a checkpoint or weights file: its sha256 checked (:func:`~focuslib.store.read_recorded`),
+    then ``torch.load(weights_only=True)``, which builds tensors and plain values only and never
+    runs code from the file; a file it refuses or cannot read is a :class:`CheckpointError`."""
+    data = read_recorded(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as err:  # torch raises RuntimeError, EOFError, pickle errors, zip errors...
+        with torch.serialization.safe_globals(_LEGACY_GLOBALS):
+            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "Weights only load failed" not in str(err):
+            raise CheckpointError(f"cannot read {path}: the file is truncated or corrupt (UnpicklingError: {err}). "
+                                  f"Delete it to retrain from scratch, or restore a good copy.") from None
+        raise CheckpointError(
+            f"refusing to load {path}: it holds objects other than tensors and plain values, which could run code "
+            f"when read (it was not written by focuslib's trainer, or by a much older one). Delete it and retrain; "
+            f"nothing was loaded and nothing else was changed.") from None
+    except Exception as err:  # torch raises RuntimeError, EOFError, zip errors...
         raise CheckpointError(
             f"cannot read {path}: the file is truncated or corrupt ({type(err).__name__}: {err}). "
             f"Delete it to retrain from scratch, or restore a good copy; nothing else was changed."
@@ -219,15 +230,31 @@ def load_torch(path: Path) -> Any:
 
 
 # -- model assembly -------------------------------------------------------------------------
-def build(cfg: RunConfig, num_classes: int, in_channels: int, device: torch.device) -> tuple[nn.Module, Method]:
+def build(cfg: RunConfig, num_classes: int, in_channels: int, device: torch.device,
+          sync_batchnorm: bool = False) -> tuple[nn.Module, Method]:
+    """The run's model and method on ``device``; ``sync_batchnorm`` converts the model's BatchNorm
+    layers to SyncBatchNorm before the method sees the model."""
     spec = datasets.get_spec(cfg.dataset)
     small = spec.small_input if cfg.small_input is None else cfg.small_input
     model = create_model(cfg.model, num_classes, in_channels=in_channels, small_input=small, **cfg.model_kwargs)
+    if sync_batchnorm:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     method = create_method(cfg.method, **cfg.method_kwargs)
     model.to(device)
     method.setup(model, num_classes)
     method.to(device)
     return model, method
+
+
+def check_buildable(cfg: RunConfig) -> None:
+    """Build ``cfg``'s model and method once on the CPU (RNG untouched), so a bad ``model_kwargs``
+    or ``method_kwargs`` is a ValueError before anything trains or any run folder is created."""
+    spec = datasets.get_spec(cfg.dataset)
+    with torch.random.fork_rng(devices=[]):
+        try:
+            build(cfg, spec.num_classes, spec.in_channels, torch.device("cpu"))
+        except TypeError as err:
+            raise ValueError(f"{cfg.label()}: {err}") from None
 
 
 def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> nn.Module:
@@ -272,6 +299,7 @@ def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore |
     final = store.final(cfg)
     if final is not None:
         return RunResult(cfg, store.run_dir(cfg), final, trained=False)
+    check_buildable(cfg)
     device = select_device(runtime.device)
     with _lock(store, cfg), cpu_threads(runtime.threads):
         final = store.final(cfg)  # another process may have finished it meanwhile
@@ -287,13 +315,15 @@ def _lock(store: ResultsStore, cfg: RunConfig) -> ContextManager[Any]:
 
 def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> RunResult:
     rank, world = _dist_info()
+    if cfg.batch_size % world:
+        raise ValueError(f"batch size {cfg.batch_size} is the global batch, split evenly over the {world} processes: "
+                         f"choose a multiple of {world}")
     cpu = device.type == "cpu"
     deterministic = cpu if runtime.deterministic is None else runtime.deterministic
     amp = (device.type == "cuda") if runtime.amp is None else runtime.amp
     channels_last = (device.type == "cuda") if runtime.channels_last is None else runtime.channels_last
     spec = datasets.get_spec(cfg.dataset)
     augment = (spec.augmentation != "none") if cfg.augment is None else cfg.augment
-    method_cls = METHODS.get(cfg.method)
 
     teacher = load_frozen(cfg.teacher, store, runtime, device) if cfg.teacher is not None else None
     with deterministic_algorithms(deterministic):
@@ -303,14 +333,14 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
         test_data = open_split(cfg.dataset, "test", limit=cfg.test_limit, augment=False, **common)
         num_classes = spec.num_classes
         seed_everything(cfg.seed)
-        model, method = build(cfg, num_classes, spec.in_channels, device)
+        model, method = build(cfg, num_classes, spec.in_channels, device, sync_batchnorm=runtime.sync_batchnorm and world > 1)
         if channels_last:
             model.to(memory_format=torch.channels_last)
             method.to(memory_format=torch.channels_last)
         params = [p for p in list(model.parameters()) + list(method.parameters()) if p.requires_grad]
         optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
         scheduler = torch.optim.lr_scheduler.MultiStepLR(optimizer, list(cfg.milestones), gamma=cfg.lr_gamma)
-        step_fn = torch.compile(method.training_step) if runtime.compile else method.training_step
+        step_fn = _step_module(model, method, device, world, runtime)
 
         run_dir = store.run_dir(cfg)
         ckpt_path = run_dir / CHECKPOINT
@@ -338,11 +368,12 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             store.start(cfg, facts, earlier=store.processes(store.run_dir(source)) if source else ())
 
         cached = _teacher_cache(teacher, train_data, runtime, augment, amp, device, channels_last)
+        loop = TrainingLoop(cfg, model, method, step_fn, optimizer, train_data, teacher, cached, runtime, amp, device,
+                            channels_last, rank, world)
         stop = cfg.epochs if runtime.stop_after_epochs is None else min(cfg.epochs, start_epoch + runtime.stop_after_epochs)
         for epoch in range(start_epoch, stop):
             t0 = time.perf_counter()
-            train_stats = _train_epoch(cfg, epoch, model, method, step_fn, optimizer, train_data, teacher, cached,
-                                       method_cls, runtime, amp, device, channels_last, params, rank, world)
+            train_stats = _train_epoch(loop, epoch)
             scheduler.step()
             row = {"epoch": epoch + 1, "lr": optimizer.param_groups[0]["lr"], **train_stats,
                    "train_seconds": round(time.perf_counter() - t0, 3)}
@@ -360,7 +391,9 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             _log(runtime, _summary(cfg, row))
         if stop < cfg.epochs:
             return RunResult(cfg, run_dir, None, trained=True)
-        final = {**{k: v for k, v in history[-1].items() if k not in ("seconds", "train_seconds")},
+        last = history[-1] if history else {"epoch": 0, "seconds": 0.0, **evaluate(  # epochs=0: as initialised
+            model, method, test_data, cfg.batch_size, amp, device, channels_last)}
+        final = {**{k: v for k, v in last.items() if k not in ("seconds", "train_seconds")},
                  "total_seconds": round(sum(r["seconds"] for r in history), 3),
                  "num_train": train_data.info.num_examples, "num_test": test_data.info.num_examples,
                  "train_data": train_data.info.describe(), "test_data": test_data.info.describe()}
@@ -369,7 +402,7 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
                                            "num_classes": num_classes})
             store.finish(cfg, final)
             if not runtime.keep_checkpoint:
-                ckpt_path.unlink(missing_ok=True)
+                remove_recorded(ckpt_path)
     return RunResult(cfg, run_dir, final, trained=True)
 
 
@@ -383,12 +416,36 @@ def _resume_source(cfg: RunConfig, store: ResultsStore, runtime: Runtime, method
     return None if method.uses_run_length else store.prefix(cfg)
 
 
-def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, cached, method_cls, runtime, amp,
-                 device, channels_last, params, rank, world) -> dict[str, float]:
+@dataclass
+class TrainingLoop:
+    """What every epoch of one run uses, resolved once by :func:`_train`."""
+
+    cfg: RunConfig
+    model: nn.Module
+    method: Method
+    step_fn: nn.Module  # TrainingStep, wrapped in DDP and/or compiled as the runtime asks
+    optimizer: torch.optim.Optimizer
+    data: Any  # the training split (focuslib.loader)
+    teacher: nn.Module | None  # the frozen baseline, when its logits are not cached
+    cached: Tensor | None  # the frozen baseline's logits per training image (no augmentation)
+    runtime: Runtime
+    amp: bool
+    device: torch.device
+    channels_last: bool
+    rank: int
+    world: int
+
+
+def _train_epoch(loop: TrainingLoop, epoch: int) -> dict[str, float]:
+    """One epoch of SGD; the epoch's mean training loss, accuracy and logged loss terms."""
+    cfg, model, method, step_fn, optimizer, data = loop.cfg, loop.model, loop.method, loop.step_fn, loop.optimizer, loop.data
+    teacher, cached, runtime, amp, device, channels_last = (loop.teacher, loop.cached, loop.runtime, loop.amp,
+                                                            loop.device, loop.channels_last)
+    rank, world, method_cls = loop.rank, loop.world, type(loop.method)
     model.train()
     method.train()
     gen = epoch_generator(cfg.seed, epoch)
-    batches = batch_indices(data.info.targets, cfg.batch_size, gen, paired=method_cls.paired_sampling,
+    batches = batch_indices(data.info.targets, cfg.batch_size // world, gen, paired=method_cls.paired_sampling,
                             rank=rank, world_size=world)
     loss_sum = torch.zeros((), device=device)
     correct = torch.zeros((), device=device)
@@ -408,12 +465,12 @@ def _train_epoch(cfg, epoch, model, method, step_fn, optimizer, data, teacher, c
             elif teacher is not None:
                 with torch.no_grad():
                     teacher_logits = teacher(x)
-            out = step_fn(model, x, y, teacher_logits=teacher_logits, epoch=epoch, num_epochs=cfg.epochs)
+            extra = {"idx": idx} if method_cls.needs_sample_index else {}
+            out = step_fn(x, y, teacher_logits=teacher_logits, epoch=epoch, num_epochs=cfg.epochs, **extra)
         optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
-        if world > 1:
-            _average_gradients(params, world)
+        out.loss.backward()  # under DDP, this also averages the gradients over the processes
         optimizer.step()
+        method.after_step(model)
         if runtime.on_step is not None:
             runtime.on_step(Step(epoch, step, x, model, out, optimizer))
         n = out.targets.shape[0]
@@ -480,15 +537,34 @@ def _teacher_cache(teacher, data, runtime: Runtime, augment: bool, amp: bool, de
     return torch.cat(out)
 
 
-def _average_gradients(params: Sequence[nn.Parameter], world: int) -> None:
-    grads = [p.grad for p in params if p.grad is not None]
-    flat = torch.cat([g.reshape(-1) for g in grads])
-    dist.all_reduce(flat)
-    flat /= world
-    offset = 0
-    for g in grads:
-        g.copy_(flat[offset : offset + g.numel()].view_as(g))
-        offset += g.numel()
+class TrainingStep(nn.Module):
+    """The model and the method as one module whose forward is one ``method.training_step``, so
+    that torch's DistributedDataParallel (and ``torch.compile``) wrap everything a step trains:
+    the model, the method's own modules (heads, a self-teacher) and whatever the method does
+    with them between the model's layers."""
+
+    def __init__(self, model: nn.Module, method: Method) -> None:
+        super().__init__()
+        self.model, self.method = model, method
+
+    def forward(self, x: Tensor | tuple[Tensor, ...], y: Tensor, teacher_logits: Tensor | None = None,
+                epoch: int = 0, num_epochs: int = 1, **extra: Tensor) -> StepOutput:
+        """One ``method.training_step``; ``extra`` holds what some methods ask for (``idx``: the
+        batch's sample indices, :attr:`~focuslib.methods.base.Method.needs_sample_index`)."""
+        return self.method.training_step(self.model, x, y, teacher_logits=teacher_logits, epoch=epoch,
+                                         num_epochs=num_epochs, **extra)
+
+
+def _step_module(model: nn.Module, method: Method, device: torch.device, world: int, runtime: Runtime) -> nn.Module:
+    """The training step to call: under several processes wrapped in DistributedDataParallel
+    (gradients averaged in buckets during the backward pass; buffers such as BatchNorm statistics
+    broadcast from rank 0 each step; ``find_unused_parameters`` because some methods leave a
+    parameter out of a step), compiled when asked."""
+    step: nn.Module = TrainingStep(model, method)
+    if world > 1:
+        step = nn.parallel.DistributedDataParallel(step, device_ids=[device.index] if device.type == "cuda" else None,
+                                                   find_unused_parameters=True)
+    return torch.compile(step) if runtime.compile else step
 
 
 def _channels_last(x):
@@ -512,7 +588,8 @@ def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, 
     return {
         "code_version": code_version(), "torch": torch.__version__, "python": platform.python_version(),
         "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
-        "world_size": world, "amp_bf16": amp, "channels_last": channels_last, "compile": runtime.compile,
+        "world_size": world, **({"sync_batchnorm": True} if runtime.sync_batchnorm and world > 1 else {}),
+        "amp_bf16": amp, "channels_last": channels_last, "compile": runtime.compile,
         "deterministic": deterministic, "threads": torch.get_num_threads(), "eval_every": runtime.eval_every,
     }
 
@@ -575,14 +652,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"))
     p.add_argument("--results-dir", default=None, help="default: $FOCUSLIB_RESULTS or ./results of the checkout")
-    p.add_argument("--resume", dest="no_resume", action="store_false",
-                   help="continue from the run's last checkpoint (the default)")
-    p.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint and start over")
+    p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
+                   help="continue from the run's last checkpoint, else from a finished shorter run of the same "
+                        "configuration; --no-resume ignores both and starts over")
     p.add_argument("--no-keep-checkpoint", action="store_true",
                    help="delete the run's resume checkpoint once it has finished (its weights stay)")
     p.add_argument("--eval-every", type=int, default=1)
     p.add_argument("--num-workers", type=int, default=4)
     p.add_argument("--compile", action="store_true", help="torch.compile the training step")
+    p.add_argument("--sync-batchnorm", action="store_true",
+                   help="under torchrun: BatchNorm statistics over the global batch (SyncBatchNorm)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads while training (default: torch's); a CPU run's numbers depend on it")
     p.add_argument("--no-amp", action="store_true", help="disable bf16 autocast on CUDA")
@@ -611,11 +690,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     a = parse_args(argv)
     try:
         cfg = config_from_args(a)
-        runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=not a.no_resume,
+        check_buildable(cfg)
+        runtime = Runtime(device=a.device, data_root=a.data_root, results_dir=a.results_dir, resume=a.resume,
                           quiet=a.quiet, amp=False if a.no_amp else None, compile=a.compile,
                           num_workers=a.num_workers, eval_every=a.eval_every, threads=a.threads,
-                          keep_checkpoint=not a.no_keep_checkpoint)
-    except (KeyError, ValueError) as err:
+                          keep_checkpoint=not a.no_keep_checkpoint, sync_batchnorm=a.sync_batchnorm)
+    except (KeyError, ValueError, TypeError) as err:  # TypeError: a bad method/model keyword
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

@@ -19,7 +19,7 @@ NAMES = book.toc_notebooks()
 
 
 def test_toc_lists_the_papers_artefacts():
-    expected = {f"table{i}" for i in range(2, 11)} | {"fig3", "fig4", "status"}
+    expected = {f"table{i}" for i in range(2, 11)} | {"fig3", "fig4", "beyond", "findings", "status"}
     assert set(NAMES) == expected
 
 
@@ -86,3 +86,44 @@ def test_a_failing_notebook_stops_the_build_with_its_name_and_error(tmp_path, mo
     monkeypatch.setattr(book, "NOTEBOOKS", tmp_path)
     with pytest.raises(book.NotebookFailed, match="'broken'.*ValueError: boom here"):
         book.execute("broken", {}, tmp_path, cwd=tmp_path)
+
+
+def test_reader_view_removes_the_parameters_hides_code_and_ends_with_the_rerun_box(tmp_path):
+    cells = [nbformat.v4.new_markdown_cell("# Title"),
+             nbformat.v4.new_code_cell("profile = None\ndata_root = None", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("# Parameters\nprofile = 'paper'\n", metadata={"tags": ["injected-parameters"]}),
+             nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("print(x)", metadata={"tags": ["remove-cell"]})]
+    path = tmp_path / "table7.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    book.reader_view(path, "table7")
+    book.reader_view(path, "table7")  # twice: nothing more
+    nb = nbformat.read(path, as_version=4)
+    tags = [c.metadata.get("tags", []) for c in nb.cells]
+    assert tags[1] == ["parameters", "remove-cell"] and tags[2] == ["injected-parameters", "remove-cell"]
+    assert tags[3] == ["hide-input"] and tags[4] == ["remove-cell"] and tags[0] == []
+    assert len(nb.cells) == 6 and nb.cells[-1].cell_type == "markdown"
+    box = nb.cells[-1].source
+    assert "python -m focuslib.book --profile paper --only table7 --data-root DIR" in box
+    assert "papermill notebooks/table7.ipynb out.ipynb -p profile paper -p data_root DIR" in box
+    assert "--data-root" not in book.rerun_markdown("table6", ["profile", "num_classes"])
+
+
+def test_the_main_table_never_holds_smoke_rows_and_the_pipeline_check_never_holds_the_papers_numbers():
+    import pandas as pd
+
+    from focuslib import paper, report
+
+    runs = pd.DataFrame([{"row": r, "dataset": d, "model": "lenet5", "seed": s, "x": None, "profile": p, "epochs": e,
+                          "key": f"{r}{s}{d}", "test_top1": v}
+                         for r, d, p, e, s, v in [("ce", "mnist", "paper", 200, 0, 99.0), ("ce", "mnist", "paper", 200, 1, 99.2),
+                                                  ("ce", "digits", "smoke", 3, 0, 55.5)]])
+    table = report.compare(2, runs)
+    main = report.beside_paper(2, table)
+    assert len(main) == len(report.paper_rows(2)) and not main["data set"].str.contains("digits").any()
+    cell = main[(main["method"] == "Baseline") & (main["data set"] == "mnist")].iloc[0]
+    assert cell["ours (full protocol)"] == "99.10 ± 0.14 (n=2)" and cell["paper"] == paper.lookup(2, "ce", "mnist")
+    assert (main.loc[main["data set"] == "cifar10", "ours (full protocol)"] == "not run yet").all()
+    check = report.pipeline_check(table)
+    assert check.startswith("<details") and "55.50" in check and str(paper.lookup(2, "ce", "mnist")) not in check
+    assert report.pipeline_check(report.compare(2, runs[runs["profile"] == "paper"])) == ""

@@ -285,3 +285,15 @@ def test_dropmax_needs_setup() -> None:
     x, y = batch()
     with pytest.raises(RuntimeError, match="setup"):
         create_method("dropmax").training_step(lenet(0), x, y)
+
+
+@pytest.mark.parametrize("name", ["ce", "kd", "dereverse_kd"])
+def test_cross_entropy_keeps_float64_input_in_float64(name):
+    torch.manual_seed(0)
+    net = torch.nn.Linear(4, 3).double()
+    x, y = torch.randn(6, 4, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+    teacher = torch.randn(6, 3, dtype=torch.float64) if name != "ce" else None
+    out = create_method(name).training_step(net, x, y, teacher_logits=teacher)
+    assert out.loss.dtype == torch.float64
+    expected = torch.nn.functional.cross_entropy(net(x), y)  # float64 throughout
+    assert torch.equal(out.terms["ce"], expected.detach())

@@ -412,7 +412,9 @@ def test_ourloss_frskd_method_options() -> None:
 @pytest.mark.parametrize("name", ["slasd", "frskd", "ourloss_frskd"])
 def test_training_loss_falls_on_digits(name: str) -> None:
     # 64 digits at 8x8, 24 SGD steps of 16 images (6 passes): the mean loss of the last 4 steps must be
-    # below that of the first 4.
+    # below that of the first 4. At lr 0.05 FRSKD's loss grew over these steps on one CPU and fell on
+    # another (seed 0: 85.8 -> 126.8 on an AVX2 EPYC); at lr 0.01 every method fell 1.5-10x on seeds 0-3
+    # there, so the test checks learning, not the stability of a step size at the edge.
     torch.manual_seed(0)
     data = load_tensors("digits", "train", size=8)
     x_all = (data.images[:64].float() / 255 - 0.5) / 0.5
@@ -421,7 +423,7 @@ def test_training_loss_falls_on_digits(name: str) -> None:
     method = create_method(name)
     method.setup(model, 10)
     params = [*model.parameters(), *method.parameters()]
-    opt = torch.optim.SGD(params, lr=0.05, momentum=0.9, weight_decay=1e-4)
+    opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4)
     model.train(), method.train()
     losses = []
     for step in range(24):
@@ -433,3 +435,15 @@ def test_training_loss_falls_on_digits(name: str) -> None:
         losses.append(out.loss.item())
     assert all(math.isfinite(v) for v in losses)
     assert sum(losses[-4:]) < sum(losses[:4]), losses
+
+
+def test_frskd_sets_up_on_a_float64_model():
+    from focuslib.models import create_model  # noqa: PLC0415
+
+    model = create_model("resnet18", 5, small_input=True).double()
+    method = create_method("frskd")
+    method.setup(model, 5)  # the stage probe runs in the model's dtype (it raised on float32 zeros)
+    assert {p.dtype for p in method.self_teacher.parameters()} == {torch.float64}
+    x, y = torch.randn(2, 3, 32, 32, dtype=torch.float64), torch.tensor([0, 1])
+    out = method.training_step(model, x, y)
+    assert out.loss.dtype == torch.float64 and torch.isfinite(out.loss)

@@ -11,7 +11,7 @@ from torchvision.models import MobileNetV2, ResNet
 from focuslib.models import classifier, create_model, list_models, penultimate, stage_features
 from focuslib.registry import UnknownNameError
 
-NAMES = ["lenet5", "mobilenetv2_x0_5", "resnet18", "resnet34"]
+NAMES = ["lenet5", "mobilenetv2_x0_5", "resnet18", "resnet20", "resnet34"]
 
 
 def n_params(model: nn.Module) -> int:

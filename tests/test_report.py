@@ -12,6 +12,12 @@ import yaml
 
 from focuslib import experiments, report
 from focuslib.config import RunConfig
+from focuslib.methods import non_default_hparams
+
+
+def changed_hparams(cfg: RunConfig) -> dict:
+    """What a planned run sets apart from its method's defaults (the config holds them all)."""
+    return non_default_hparams(cfg.method, cfg.method_kwargs)
 
 
 def test_table2_paper_plan_matches_the_protocol():
@@ -29,13 +35,13 @@ def test_table2_paper_plan_matches_the_protocol():
 def test_post_hoc_variants_run_on_the_same_baselines():
     cells = experiments.plan("table2", {"profile": "paper", "dataset": ["mnist", "cifar10"], "seeds": [0, 1]})
     variants = [c for c in cells if c.row in experiments.FOCUSNET_VARIANTS]
-    # params/paper.yaml asks for the variants on MNIST only
+    # params/paper.yaml asks for these two variants on MNIST only
     assert {(c.row, c.dataset, c.seed) for c in variants} == {
-        (v, "mnist", s) for v in experiments.FOCUSNET_VARIANTS for s in (0, 1)}
+        (v, "mnist", s) for v in ("focusnet[d_attached]", "focusnet[official_labels]") for s in (0, 1)}
     ce = {c.seed: c.config for c in cells if c.row == "ce" and c.dataset == "mnist"}
     for c in variants:
         assert c.config.method == "focusnet" and c.config.teacher == ce[c.seed]
-    kw = {c.row: c.config.method_kwargs for c in variants}
+    kw = {c.row: changed_hparams(c.config) for c in variants}
     assert kw["focusnet[d_attached]"] == {"detach_d": False}
     assert kw["focusnet[official_labels]"] == {"warm_rule": "official", "label_smoothing": 0.1}
     with pytest.raises(ValueError, match=r"unknown FocusNet variant\(s\) \['focusnet\[x\]'\]; known: focusnet\[d_attached\]"):
@@ -59,9 +65,9 @@ def test_table9_teacher_is_a_poorly_trained_mobilenet():
 
 def test_table10_rows_switch_the_loss_terms():
     cells = experiments.plan("table10", {"profile": "paper", "dataset": "cub200", "seeds": [0]})
-    kw = {c.row: c.config.method_kwargs for c in cells}
+    kw = {c.row: changed_hparams(c.config) for c in cells}
     assert kw["lcls"] == {"use_att": False, "use_ent": False}
-    assert kw["lcls+rent"] == {"use_att": False, "use_ent": True}
+    assert kw["lcls+rent"] == {"use_att": False}  # use_ent=True is FocusNet's default
     assert kw["lcls+ratt+rent"] == {} and cells[0].config.method == "ce"
 
 
@@ -70,12 +76,17 @@ def test_fig4_stops_without_lr_decay():
     stops = sorted(c.x for c in cells if c.row == "teacher")
     assert stops == [1, 10, 20, 30, 40, 50, 60]
     assert all(c.config.milestones == () for c in cells if c.row == "teacher")
+    # on MNIST our addition: the seed's initialised network as a 0-epoch baseline, FocusNet on it
+    mnist = experiments.plan("fig4", {"profile": "paper", "dataset": "mnist", "seeds": [0]})
+    assert sorted(c.x for c in mnist if c.row == "teacher") == [0, 1, 10, 20, 30, 40, 50, 60]
+    zero = next(c for c in mnist if c.row == "focusnet_on_teacher" and c.x == 0)
+    assert (zero.config.teacher.epochs, zero.config.teacher.milestones, zero.config.epochs) == (0, (), 200)
 
 
 def test_unknown_plan_and_profile_are_clear_errors():
     with pytest.raises(ValueError, match="no plan for 'table11'"):
         experiments.plan("table11", {})
-    with pytest.raises(ValueError, match="unknown profile 'fast'.*known profiles: paper, smoke"):
+    with pytest.raises(ValueError, match="unknown profile 'fast'.*known profiles: paper, reduced, smoke"):
         experiments.plan("table2", {"profile": "fast"})
 
 
@@ -133,8 +144,8 @@ def test_status_marks_missing_data(tmp_path):
 def test_cskd_uses_its_official_per_data_set_preset():
     cells = experiments.plan("table7", {"profile": "paper", "dataset": ["cub200", "cifar100"], "seeds": [0]})
     cskd = {c.dataset: c.config for c in cells if c.row == "cskd"}
-    assert (cskd["cub200"].method_kwargs, cskd["cub200"].batch_size) == ({"lam": 3.0}, 32)
-    assert (cskd["cifar100"].method_kwargs, cskd["cifar100"].batch_size) == ({"lam": 1.0}, 128)
+    assert (cskd["cub200"].method_kwargs["lam"], cskd["cub200"].batch_size) == (3.0, 32)
+    assert (cskd["cifar100"].method_kwargs["lam"], cskd["cifar100"].batch_size) == (1.0, 128)
 
 
 def test_best_on_test_is_reported_beside_the_final_epoch():
@@ -503,8 +514,10 @@ def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(
     values = {"ce": [99.2, 99.3, 99.4, 99.3, 99.35], "focusnet": [99.0, 99.1, 98.9, 99.0, 99.05], "dropmax": [99.4, 11.35]}
     for c in experiments.plan("table2", {"profile": "paper"}):
         if c.dataset == "mnist" and c.seed < len(values.get(c.row, [])):
+            final = {"test_top1": values[c.row][c.seed]}
             store.start(c.config, {})
-            store.finish(c.config, {"test_top1": values[c.row][c.seed]})
+            store.write_metrics(c.config, [{"epoch": e + 1, "train_loss": 0.1, **final} for e in range(c.config.epochs)])
+            store.finish(c.config, final)  # a finished run's record: one metrics row per epoch, ending at its final
     status = report.status(results_dir=str(store.root), data_root=str(tmp_path / "nodata"))
     mnist = status[status["data set"] == "mnist"].set_index("method")
     assert mnist.loc["Baseline", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "yes", 0]
@@ -620,3 +633,47 @@ def test_a_remedy_run_is_the_full_recipe_after_a_warmup_under_its_own_profile(re
     assert (doc["warmup_epochs"], doc["profile"], doc["method"]) == (1, "remedy", "ce")
     with pytest.raises(SystemExit):
         experiments.main(["table2", "--probe", "--remedy", "--results-dir", str(results_dir)])
+
+
+def test_cell_states_and_the_status_grid() -> None:
+    # Hand-made rows of report.status(): each state of the rule once, two tables, two data sets.
+    status = pd.DataFrame([
+        {"table": "2", "method": "Baseline", "data set": "mnist", "model": "lenet5", "status": "complete",
+         "paper in our 95% CI": "yes", "did not train": 0},
+        {"table": "2", "method": "FocusNet (Ours)", "data set": "mnist", "model": "lenet5", "status": "complete",
+         "paper in our 95% CI": "no", "did not train": 0},
+        {"table": "2", "method": "DropMax [8]", "data set": "mnist", "model": "lenet5", "status": "complete",
+         "paper in our 95% CI": "yes", "did not train": 1},
+        {"table": "2", "method": "Baseline", "data set": "cifar10", "model": "resnet18", "status": "partial",
+         "paper in our 95% CI": "no", "did not train": 0},
+        {"table": "7", "method": "Baseline [1]", "data set": "cub200", "model": "resnet18", "status": "smoke only",
+         "paper in our 95% CI": "—", "did not train": "—"},
+        {"table": "7", "method": "Baseline [1]", "data set": "cifar100", "model": "resnet18",
+         "status": "needs data not present", "paper in our 95% CI": "—", "did not train": "—"},
+    ])
+    assert [report.cell_state(r) for _, r in status.iterrows()] == [
+        "reproduced", "not reproduced", "mixed", "partial", "untested", "untested"]
+    grid = report.status_grid(status)
+    assert grid.shape == (5, 4)
+    assert grid.loc["Table 2: Baseline (lenet5)", "mnist"] == "reproduced"
+    assert grid.loc["Table 2: Baseline (resnet18)", "cifar10"] == "partial"
+    assert pd.isna(grid.loc["Table 2: Baseline (lenet5)", "cifar10"])  # not a cell of the paper
+    fig = report.plot_status_grid(grid)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["reproduced (1)", "not reproduced (1)", "mixed (1)", "partial (1)", "untested (2)"]
+
+
+def test_sources_name_each_full_protocol_run_and_its_code() -> None:
+    repo = Path(__file__).resolve().parents[1]
+    runs = report.full_protocol_results("table2", str(repo / "results"))
+    found = report.sources(runs)
+    assert len(found) == len(runs) > 0
+    for folder, versions in zip(found["run folder"], found["code versions"]):
+        doc = yaml.safe_load((repo / "results" / folder / "config.yaml").read_text())
+        # every process that trained the run, oldest first, each version once
+        wanted = list(dict.fromkeys([p["code_version"] for p in doc.get("earlier") or []] + [doc["runtime"]["code_version"]]))
+        assert versions == ", ".join(wanted)
+    block = report.sources_block(runs)
+    assert block.startswith("<details class='sources'>") and f"{len(runs)} full-protocol runs" in block
+    assert all(folder in block for folder in found["run folder"])
+    assert report.sources_block(runs[runs["profile"] == "smoke"]) == ""

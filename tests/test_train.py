@@ -15,8 +15,8 @@ import torch
 import yaml
 
 from focuslib.config import RunConfig
-from focuslib.store import ResultsStore, StoreConflictError
-from focuslib.train import CheckpointError, Runtime, load_torch, main, run, select_device
+from focuslib.store import IntegrityError, ResultsStore, StoreConflictError
+from focuslib.train import CheckpointError, Runtime, load_torch, main, resolve, run, select_device
 
 # LeNet-5 on a slice of the embedded digits set: a few seconds per run on a CPU.
 TINY = dict(dataset="digits", model="lenet5", epochs=3, milestones=(2,), batch_size=64, train_limit=320,
@@ -93,9 +93,13 @@ def test_corrupt_checkpoint_is_a_clear_error_and_is_kept(results_dir):
     ckpt = part.run_dir / "checkpoint.pt"
     data = ckpt.read_bytes()
     ckpt.write_bytes(data[: len(data) // 2])  # truncated
-    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+    with pytest.raises(IntegrityError, match="does not match the sha256 recorded"):
         run(cfg, runtime=quiet(results_dir))
     assert ckpt.read_bytes() == data[: len(data) // 2]  # left for the user, not overwritten
+    ckpt.with_name(ckpt.name + ".sha256.json").unlink()  # as a checkpoint written before digests were recorded
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        run(cfg, runtime=quiet(results_dir))
+    assert ckpt.read_bytes() == data[: len(data) // 2]
     assert not (part.run_dir / "final.json").exists()
 
 
@@ -144,8 +148,10 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     victim.wait()
     assert not (killed_dir / "final.json").exists(), "the run finished before it could be killed"
 
-    resumed = subprocess.run(_train_cmd(tmp_path / "killed", epochs), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run([c for c in _train_cmd(tmp_path / "killed", epochs) if c != "--quiet"],
+                             capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
+    assert "resuming digits-lenet5-ce-s0-e5 at epoch" in resumed.stderr  # the same command resumes by default
     a, b = load_torch(ref_dir / "model.pt"), load_torch(killed_dir / "model.pt")
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
     strip = lambda d: [{k: v for k, v in json.loads(x).items() if not k.endswith("seconds")} for x in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
@@ -295,13 +301,17 @@ def test_warmup_raises_the_lr_linearly_step_by_step_then_follows_the_schedule(re
 
 
 def test_a_later_field_at_its_earlier_value_keeps_the_keys_of_the_stored_runs():
-    # runs stored before warmup_epochs existed (committed under results/) keep their keys
-    stored = sorted((Path(__file__).resolve().parents[1] / "results" / "paper").glob("*/config.yaml"))
-    assert stored, "the committed full-protocol runs are missing"
-    for path in stored[:5]:
+    # every committed run (stored before warmup_epochs existed, re-keyed to canonical keys by
+    # focuslib.migrate) is found under the key its configuration resolves to
+    stored = sorted((Path(__file__).resolve().parents[1] / "results").glob("*/*/config.yaml"))
+    assert len([p for p in stored if p.parts[-3] == "paper"]) >= 100, "the committed full-protocol runs are missing"
+    for path in stored:
         doc = yaml.safe_load(path.read_text())
-        assert "warmup_epochs" not in doc["config"]
-        assert RunConfig.from_dict(doc["config"]).key() == doc["key"] == path.parent.name.rsplit("-", 1)[1]
+        if doc["config"].get("warmup_epochs", 0) == 0:
+            assert "warmup_epochs" not in doc["config"]
+        cfg = RunConfig.from_dict(doc["config"])
+        assert resolve(cfg) == cfg, f"{path} holds a configuration that is not canonical"
+        assert cfg.key() == doc["key"] == path.parent.name.rsplit("-", 1)[1]
     warm = tiny(warmup_epochs=1)
     assert warm.to_dict()["warmup_epochs"] == 1 and warm.key() != tiny().key()
     assert RunConfig.from_dict(warm.to_dict()) == warm
@@ -320,3 +330,26 @@ def test_the_code_version_is_read_once_per_process(monkeypatch):
     assert len(calls) == 2  # the commit and the working tree's state
     assert train.code_version() == first and len(calls) == 2  # later runs of the process record the same
     train.code_version.cache_clear()
+
+
+def test_a_0_epoch_run_is_the_seeds_initialised_network_and_a_baseline_for_focusnet(tmp_path, one_thread):
+    from focuslib.datasets import get_spec  # noqa: PLC0415
+    from focuslib.models import create_model  # noqa: PLC0415
+
+    zero = tiny(epochs=0, milestones=(), seed=3)
+    result = run(zero, runtime=quiet(tmp_path))
+    assert result.final["epoch"] == 0 and result.final["total_seconds"] == 0
+    assert not (result.run_dir / "metrics.jsonl").exists() or not (result.run_dir / "metrics.jsonl").read_text()
+    torch.manual_seed(3)
+    spec = get_spec("digits")
+    expected = create_model("lenet5", 10, in_channels=spec.in_channels, small_input=spec.small_input).state_dict()
+    stored = load_torch(result.run_dir / "model.pt")["model"]
+    assert stored.keys() == expected.keys()
+    assert all(torch.equal(stored[k], expected[k]) for k in expected)
+    assert result.final["test_top1"] < 40  # an untrained network on 10 classes
+    focus = run(tiny(method="focusnet", epochs=1, milestones=(), seed=3, teacher=zero), runtime=quiet(tmp_path))
+    assert focus.final["epoch"] == 1 and focus.cfg.teacher.epochs == 0
+    with pytest.raises(ValueError, match="or 0 .*without milestones"):
+        tiny(epochs=0, milestones=(2,))
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
+        tiny(epochs=-1)

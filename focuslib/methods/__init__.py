@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from ..registry import Registry
-from .base import Method, StepOutput
+from .base import Method, StepOutput, declared_hparams
 
 METHODS: Registry[type[Method]] = Registry("method")
 
@@ -27,6 +27,28 @@ def create_method(name: str, **hparams: Any) -> Method:
         raise TypeError(f"bad hyper-parameter for method {name!r}: {err}") from None
 
 
+def canonical_hparams(name: str, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Every hyper-parameter of method ``name`` with its defaults filled in and each number of a
+    ``float`` parameter made a float: the form a run's config (and so its store key) holds, so
+    that ``{}``, ``{"alpha": 1}`` and ``{"alpha": 1.0}`` are one FocusNet run, and changing a
+    default never relabels the stored runs. Unknown names raise (:func:`create_method`)."""
+    declared = declared_hparams(METHODS.get(name))
+    out = {}
+    for key, value in create_method(name, **given).hparams().items():
+        annotation = str(declared[key].annotation) if key in declared else ""
+        if "float" in annotation and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        out[key] = value
+    return out
+
+
+def non_default_hparams(name: str, hparams: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``hparams`` that differ from method ``name``'s defaults (e.g. what makes a
+    Table 10 ablation row or a post-hoc variant)."""
+    defaults = canonical_hparams(name, {})
+    return {k: v for k, v in hparams.items() if k not in defaults or defaults[k] != v}
+
+
 def list_methods() -> list[str]:
     return METHODS.names()
 
@@ -34,5 +56,6 @@ def list_methods() -> list[str]:
 # Importing the modules registers their methods.
 from . import ce, focusnet, dropmax, kd  # noqa: E402,F401  (issue 4)
 from . import tfkd, one, ddgsd, byot, cskd, slasd, frskd  # noqa: E402,F401  (issue 8)
+from . import onestage  # noqa: E402,F401  (issue 22)
 
-__all__ = ["Method", "StepOutput", "create_method", "list_methods", "register_method", "METHODS"]
+__all__ = ["Method", "StepOutput", "canonical_hparams", "create_method", "non_default_hparams", "list_methods", "register_method", "METHODS"]

@@ -3,6 +3,7 @@ configuration plus a small loss object, never a fork of the training loop)."""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -40,6 +41,8 @@ class Method(nn.Module):
       than one view, ``x`` is a tuple of ``num_views`` tensors of shape ``(B, C, H, W)``.
     * ``paired_sampling``: the batch holds ``B`` samples followed by ``B`` partners of the
       same classes (CS-KD), so ``x`` has ``2B`` rows and ``y[B:] == y[:B]``.
+    * ``needs_sample_index``: the trainer also passes ``idx``, the training-set indices of the
+      batch's rows (shape ``(B,)``), to :meth:`training_step` (per-sample state across epochs).
     * ``uses_run_length``: a step depends on ``num_epochs`` (a ramp-up scaled to the run's
       length), so the first epochs of a longer run differ from a shorter run's and the trainer
       must not continue one from the other (:meth:`~focuslib.store.ResultsStore.prefix`).
@@ -49,6 +52,7 @@ class Method(nn.Module):
     needs_teacher: ClassVar[bool] = False
     num_views: ClassVar[int] = 1
     paired_sampling: ClassVar[bool] = False
+    needs_sample_index: ClassVar[bool] = False
     uses_run_length: bool = False
 
     def setup(self, model: nn.Module, num_classes: int) -> None:
@@ -66,11 +70,25 @@ class Method(nn.Module):
         """Loss and logits for one batch; ``epoch`` is 0-based (for ramp-ups)."""
         raise NotImplementedError
 
+    def after_step(self, model: nn.Module) -> None:
+        """Called by the trainer right after each ``optimizer.step()`` with the updated model
+        (e.g. to move a weight average towards it); default: nothing."""
+
     @torch.no_grad()
     def predict(self, model: nn.Module, x: Tensor) -> Tensor:
         """Test-time logits (default: the plain model)."""
         return model(x)
 
     def hparams(self) -> dict[str, Any]:
-        """The method's hyper-parameters, recorded in the run's config."""
-        return {}
+        """The method's hyper-parameters as built: each parameter of its constructor (their one
+        declaration, :func:`declared_hparams`) read back from the attribute of the same name, so
+        ``create_method(name, **m.hparams())`` rebuilds ``m``. A method that stores one under
+        another name overrides this."""
+        return {name: getattr(self, name) for name in declared_hparams(type(self))}
+
+
+def declared_hparams(cls: type[Method]) -> dict[str, inspect.Parameter]:
+    """The hyper-parameters a method declares: the named parameters of its constructor."""
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]  # without self
+    return {p.name: p for p in params if p.kind in kinds}

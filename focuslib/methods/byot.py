@@ -35,7 +35,7 @@ three but uses two), +525,312 at training time only.
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -250,10 +250,3 @@ class BYOT(Method):
         )
         return StepOutput(loss, logits, y, terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "form": self.form,
-            "alpha": self.alpha,
-            "temperature": self.temperature,
-            "feature_weight": self.feature_weight,
-        }

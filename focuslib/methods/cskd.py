@@ -113,5 +113,3 @@ class CSKD(Method):
         loss, terms = cskd_loss(logits, partner_logits, y[:half], self.lam, self.temperature)
         return StepOutput(loss, logits, y[:half], terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {"lam": self.lam, "temperature": self.temperature}

@@ -22,7 +22,6 @@ T 4, squared difference of the scalar feature means); both are documented, neith
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -130,5 +129,3 @@ class DDGSD(Method):
         loss, terms = ddgsd_loss(z_a, z_b, f_a, f_b, y, **self.hparams())
         return StepOutput(loss, torch.cat([z_a, z_b]), torch.cat([y, y]), terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {"lam": self.lam, "mu": self.mu, "temperature": self.temperature, "kernel": self.kernel, "sigma": self.sigma}

@@ -25,7 +25,7 @@ exact log-sigmoid forms instead of ``log(x + 1e-20)``; the two agree to within 1
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -151,5 +151,3 @@ class DropMax(Method):
         o, ph, _ = self._forward(model, x)
         return masked_logits(o, torch.sigmoid(ph))
 
-    def hparams(self) -> dict[str, Any]:
-        return {"tau": self.tau}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
 
 from torch import Tensor, nn
 
@@ -57,10 +56,14 @@ class FocusNet(Method):
     ) -> StepOutput:
         if teacher_logits is None:
             raise ValueError("focusnet needs teacher_logits from the frozen baseline (set RunConfig.teacher)")
-        logits = model(x)
+        return self.focus_output(model(x), teacher_logits, y)
+
+    def focus_output(self, logits: Tensor, baseline_logits: Tensor, y: Tensor) -> StepOutput:
+        """Eq. 12's loss of ``logits`` against the baseline branch's ``baseline_logits`` (a
+        fixed reference, detached), with the logged terms."""
         terms = focus_picking_terms(
             logits,
-            teacher_logits,
+            baseline_logits,
             y,
             detach_d=self.detach_d,
             warm_rule=self.warm_rule,
@@ -69,18 +72,7 @@ class FocusNet(Method):
         )
         loss = terms.total(self.alpha, self.beta, use_att=self.use_att, use_ent=self.use_ent)
         logged = {name: value.detach() for name, value in terms._asdict().items()}
-        warm = warm_mask(teacher_logits.detach().float(), y, self.warm_rule, self.warm_temperature)
+        warm = warm_mask(baseline_logits.detach().float(), y, self.warm_rule, self.warm_temperature)
         logged["warm_classes"] = warm.sum(dim=1).float().mean()
         return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms=logged)
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "detach_d": self.detach_d,
-            "warm_rule": self.warm_rule,
-            "warm_temperature": self.warm_temperature,
-            "label_smoothing": self.label_smoothing,
-            "use_att": self.use_att,
-            "use_ent": self.use_ent,
-        }

@@ -195,7 +195,8 @@ def _stage_channels(model: nn.Module) -> list[int]:
     was_training = model.training
     model.eval()
     with torch.no_grad():
-        feats, _ = stage_features(model, torch.zeros(1, first_conv.in_channels, 32, 32, device=param.device))
+        feats, _ = stage_features(model, torch.zeros(1, first_conv.in_channels, 32, 32, device=param.device,
+                                                     dtype=param.dtype))
     model.train(was_training)
     return [f.shape[1] for f in feats]
 
@@ -229,10 +230,10 @@ class FRSKD(Method):
         self.self_teacher: BiFPNSelfTeacher | None = None
 
     def setup(self, model: nn.Module, num_classes: int) -> None:
-        """Build the self-teacher for ``model``'s stage features (on the model's device)."""
-        device = next(model.parameters()).device
+        """Build the self-teacher for ``model``'s stage features (on the model's device, in its dtype)."""
+        param = next(model.parameters())
         teacher = BiFPNSelfTeacher(_stage_channels(model), num_classes, self.width, self.depth)
-        self.self_teacher = teacher.to(device)
+        self.self_teacher = teacher.to(device=param.device, dtype=param.dtype)
 
     def training_step(
         self,
@@ -263,15 +264,6 @@ class FRSKD(Method):
             logits, teacher_logits, features, teacher_features, targets, self.alpha, self.beta, self.temperature
         )
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha,
-            "beta": self.beta,
-            "temperature": self.temperature,
-            "width": self.width,
-            "depth": self.depth,
-        }
-
 
 @register_method
 class FRSKDNoFeat(FRSKD):
@@ -280,10 +272,7 @@ class FRSKDNoFeat(FRSKD):
     name = "frskd_nofeat"
 
     def __init__(self, alpha: float = 2.0, temperature: float = 4.0, width: int = 2, depth: int = 2) -> None:
-        super().__init__(alpha=alpha, beta=0.0, temperature=temperature, width=width, depth=depth)
-
-    def hparams(self) -> dict[str, Any]:
-        return {k: v for k, v in super().hparams().items() if k != "beta"}  # beta is 0 by definition
+        super().__init__(alpha=alpha, beta=0.0, temperature=temperature, width=width, depth=depth)  # beta 0 by definition
 
 
 def ourloss_frskd_loss(

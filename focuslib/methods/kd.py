@@ -12,12 +12,11 @@ elements; ours is the per-sample sum averaged over the batch (``batchmean``), Hi
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..losses import distillation_kl
+from ..losses import distillation_kl, wide
 from . import register_method
 from .base import Method, StepOutput
 
@@ -50,13 +49,11 @@ class KnowledgeDistillation(Method):
         if teacher_logits is None:
             raise ValueError(f"{self.name} needs teacher_logits from a frozen teacher (set RunConfig.teacher)")
         logits = model(x)
-        ce = F.cross_entropy(logits.float(), y)
+        ce = F.cross_entropy(wide(logits), y)  # bf16 up to float32; float64 stays
         kl = distillation_kl(logits, teacher_logits, self.temperature)
         loss = (1.0 - self.alpha) * ce + self.alpha * kl
         return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms={"ce": ce.detach(), "kl": kl.detach()})
 
-    def hparams(self) -> dict[str, Any]:
-        return {"alpha": self.alpha, "temperature": self.temperature}
 
 
 @register_method

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -169,10 +169,3 @@ class ONE(Method):
         loss, terms = one_loss(branches, self.gate(shared), y, weight, self.temperature)
         return StepOutput(loss, logits, y, terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "num_branches": self.num_branches,
-            "temperature": self.temperature,
-            "rampup_epochs": self.rampup_epochs,
-            "scale_rampup": self.scale_rampup,
-        }

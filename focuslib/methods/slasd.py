@@ -13,7 +13,6 @@ logits ``agg[b, c] = mean_k joint[4b + k, 4c + k]`` (detached).
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -133,9 +132,3 @@ class SLASD(Method):
         features, _ = penultimate(model, rotate_views(x))
         return sla_aggregate(self._joint_head()(features))
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "temperature": self.temperature,
-            "with_large_loss": self.with_large_loss,
-            "aggregated_prediction": self.aggregated_prediction,
-        }

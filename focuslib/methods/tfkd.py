@@ -19,7 +19,6 @@ is written out here (``kl_reduction``), keeping the official scale by default.
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -159,13 +158,6 @@ class TfKDSelf(Method):
         )
         return StepOutput(loss, logits, y, terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha,
-            "temperature": self.temperature,
-            "multiplier": self.multiplier,
-            "kl_reduction": self.kl_reduction,
-        }
 
 
 @register_method
@@ -209,12 +201,3 @@ class TfKDReg(Method):
         loss, terms = tfkd_reg_loss(logits, y, **self.hparams())
         return StepOutput(loss, logits, y, terms)
 
-    def hparams(self) -> dict[str, Any]:
-        return {
-            "alpha": self.alpha,
-            "temperature": self.temperature,
-            "multiplier": self.multiplier,
-            "correct_prob": self.correct_prob,
-            "kl_reduction": self.kl_reduction,
-            "student_temperature": self.student_temperature,
-        }

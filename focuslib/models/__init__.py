@@ -1,7 +1,8 @@
-"""Networks of the paper (Sec. 4.2): LeNet-5, ResNet-18/34 and MobileNetV2 x0.5, over one registry.
+"""Networks of the paper (Sec. 4.2): LeNet-5, ResNet-18/34 and MobileNetV2 x0.5, over one registry;
+and ResNet-20 (He et al. 2016's CIFAR ResNet; our addition, for CIFAR-10 on the CPU).
 
 >>> sorted(list_models())
-['lenet5', 'mobilenetv2_x0_5', 'resnet18', 'resnet34']
+['lenet5', 'mobilenetv2_x0_5', 'resnet18', 'resnet20', 'resnet34']
 >>> model = create_model("resnet18", num_classes=10, small_input=True)
 >>> classifier(model).in_features
 512
@@ -15,7 +16,7 @@ from typing import Any
 from torch import nn
 
 from .base import MODELS, classifier, penultimate
-from . import lenet, mobilenet, resnet  # noqa: F401  (importing registers the models)
+from . import cifar_resnet, lenet, mobilenet, resnet  # noqa: F401  (importing registers the models)
 from .resnet import stage_features
 
 

@@ -21,6 +21,7 @@ from torch import Tensor, nn
 from torchvision.models import ResNet
 
 from .base import MODELS, Family, new_conv, register_family
+from .cifar_resnet import CifarResNet
 
 
 def _adapt(model: ResNet, in_channels: int, small_input: bool) -> ResNet:
@@ -57,13 +58,17 @@ def _stages_and_pooled(model: ResNet, x: Tensor) -> tuple[list[Tensor], Tensor]:
 
 
 def stage_features(model: nn.Module, x: Tensor) -> tuple[list[Tensor], Tensor]:
-    """``([layer1, layer2, layer3, layer4 outputs], logits)`` of a torchvision ResNet in one forward.
+    """``([layer1, layer2, layer3, layer4 outputs], logits)`` of a torchvision ResNet in one forward
+    (``[layer1, layer2, layer3]`` for the CIFAR ResNet-20, which has three stages).
 
-    The stage outputs are post-ReLU (torchvision's blocks end with ReLU); logits equal ``model(x)``.
+    The stage outputs are post-ReLU (the blocks end with ReLU); logits equal ``model(x)``.
     """
+    if isinstance(model, CifarResNet):
+        stages, pooled = model.stages_and_pooled(x)
+        return stages, model.fc(pooled)
     if not isinstance(model, ResNet):
         raise TypeError(f"stage_features needs a torchvision ResNet (create_model('resnet18' or "
-                        f"'resnet34', ...)), got {type(model).__name__}")
+                        f"'resnet34', ...)) or the CIFAR ResNet ('resnet20'), got {type(model).__name__}")
     stages, pooled = _stages_and_pooled(model, x)
     return stages, model.fc(pooled)
 

@@ -5,26 +5,33 @@ seeds and epochs on every row.
 - :mod:`~focuslib.report.evidence`: per-run evidence (curves, runs that did not train, dead units, first
   steps, probes, the code that trained each run);
 - :mod:`~focuslib.report.statements`: plain statements of how ours compares, generated from the runs;
-- :mod:`~focuslib.report.plots`: the figures.
+- :mod:`~focuslib.report.plots`: the figures;
+- :mod:`~focuslib.report.beyond`: one-stage FocusNet, our addition (``report.beyond.accuracy``, ``.cost``).
+- :mod:`~focuslib.report.findings`: one row per claim of the paper with its evidence and verdict.
 
 Notebooks call everything as ``report.<name>``.
 """
 
 from ..experiments import FOCUSNET_VARIANTS
-from .plots import fig4_plot, plot_curves, plot_gain_curve, plot_step_traces
+from . import beyond, decision
+from .findings import (VERDICTS, claim_parts, claims, findings_html, findings_table, glue_findings, headline,
+                       verdict_rule)
+from .plots import fig4_plot, plot_decisions, plot_curves, plot_gain_curve, plot_status_grid, plot_step_traces
 from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve, health, provenance, remedies,
-                       stability_probes, step_traces)
+                       sources, stability_probes, step_traces)
 from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
                          describe_variants, gain_verdict)
-from .tables import (PAPER_ROW, PROFILE_LABEL, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
-                     paper_pivot, paper_rows, per_seed, reproduce, status, styled, summarise, t_interval)
+from .tables import (CELL_STATES, PAPER_ROW, PROFILE_LABEL, beside_paper, collect, pipeline_check, sources_block, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
+                     cell_state, paper_pivot, paper_rows, per_seed, reproduce, status, status_grid, styled, summarise, t_interval)
 
 __all__ = [
-    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "compare", "curves", "dead_units", "describe",
+    "VERDICTS", "claim_parts", "claims", "findings_html", "findings_table", "glue_findings", "headline", "verdict_rule",
+    "beside_paper", "pipeline_check", "sources", "sources_block",
+    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "collect", "decision", "plot_decisions", "compare", "curves", "dead_units", "describe",
     "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs",
     "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
-    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_step_traces", "provenance", "remedies", "reproduce",
+    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance", "remedies", "reproduce",
     "stability_probes",
-    "status", "step_traces", "styled", "summarise", "t_interval",
+    "CELL_STATES", "cell_state", "status", "status_grid", "step_traces", "styled", "summarise", "t_interval",
 ]

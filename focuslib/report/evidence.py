@@ -10,13 +10,12 @@ from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .. import datasets
 from ..config import RunConfig
 from ..diagnostics import DIAGNOSTICS, FIRST_STEPS, REPLAY
 from ..experiments import PROBES, probe_config, remedy_config
-from ..store import CONFIG, ResultsStore
+from ..store import ResultsStore
 
 
 def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
@@ -29,6 +28,22 @@ def curves(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
              "run": Path(r.run_dir).name, **m}
             for r in runs[runs["profile"] == profile].itertuples() for m in ResultsStore.read_metrics(Path(r.run_dir))]
     return pd.DataFrame(rows)
+
+
+def sources(runs: pd.DataFrame, profile: str = "paper") -> pd.DataFrame:
+    """Where each finished run of ``profile`` in ``runs`` lives: its folder in the results store
+    (``<profile>/<run>``, under ``results/`` in the repository) and the code version of every
+    process that trained it (:meth:`~focuslib.store.ResultsStore.processes`), one row per run."""
+    columns = ["row", "dataset", "model", "seed", "run folder", "code versions"]
+    if "run_dir" not in runs:
+        return pd.DataFrame(columns=columns)
+    mine = runs[(runs["profile"] == profile) & runs["run_dir"].notna()].sort_values(["dataset", "model", "row", "seed"])
+    rows = [{"row": r.row, "dataset": r.dataset, "model": r.model, "seed": r.seed,
+             "run folder": f"{profile}/{Path(r.run_dir).name}",
+             "code versions": ", ".join(dict.fromkeys(str(p.get("code_version", "?"))
+                                                      for p in ResultsStore.processes(Path(r.run_dir))))}
+            for r in mine.itertuples()]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def first_epoch(runs: pd.DataFrame, profile: str = "paper", metric: str = "train_top1") -> pd.DataFrame:
@@ -151,7 +166,7 @@ def _failed_runs(runs: pd.DataFrame, profile: str, metric: str) -> Iterator[tupl
     where = {Path(d).name: Path(d) for d in runs["run_dir"]} if "run_dir" in runs else {}
     for bad in health(runs, profile, metric).itertuples():
         run_dir = where[bad.run]
-        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        cfg = ResultsStore.read_run_config(run_dir)
         stop = getattr(bad, "x", np.nan)
         select = (f"--profile {profile} --dataset {bad.dataset} --rows '{bad.row}' --seeds {bad.seed}"
                   + (f" --stops {stop:g}" if pd.notna(stop) else ""))
@@ -228,7 +243,7 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
         procs = store.processes(run_dir)
         versions = list(dict.fromkeys(str(p.get("code_version", "?")) for p in procs))
         replayed = json.loads((run_dir / REPLAY).read_text()) if (run_dir / REPLAY).exists() else None
-        cfg = RunConfig.from_dict(yaml.safe_load((run_dir / CONFIG).read_text())["config"])
+        cfg = ResultsStore.read_run_config(run_dir)
         rows.append({"run": run_dir.name, "baseline": cfg.teacher.label() if cfg.teacher else "—",
                      "processes": len(procs), "code versions": ", ".join(versions),
                      "torch": ", ".join(dict.fromkeys(str(p.get("torch", "?")) for p in procs)),

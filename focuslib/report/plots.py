@@ -1,12 +1,12 @@
-"""Figures with seaborn: test curves per seed, FocusNet's gain by epoch, the replayed first
-steps, and Fig. 4."""
+"""Figures with seaborn and matplotlib: test curves per seed, FocusNet's gain by epoch, the
+replayed first steps, Fig. 4, the pre-registered decisions and the status grid."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from .evidence import INACTIVE
-from .tables import FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, summarise
+from .tables import CELL_STATES, FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, paired_gains, summarise
 
 
 def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
@@ -109,5 +109,68 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
         seeds = f"{n.max()} seed(s)" if n.min() == n.max() else f"{n.min()}–{n.max()} seeds per point"
         ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds}", ylabel="test top-1 (%)")
         ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce", metric: str = "test_top1"):
+    """The pre-registered analysis in one picture (:mod:`~focuslib.report.decision`): each seed's
+    paired gain over the baseline of the same seed as a dot (seeds where both trained), the
+    95 % interval of the mean as a bar, the paper's gain as a red tick, 0 as a line."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    from .evidence import at_chance  # noqa: PLC0415
+
+    if frame.empty:
+        return None
+    trained = runs[[not at_chance(v, d) for v, d in zip(runs[metric], runs["dataset"])]]
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.7 * len(frame)))
+    for i, (_, r) in enumerate(frame.iterrows()):
+        pg = paired_gains(trained, r["row"], baseline, metric)
+        gains = pg[(pg["dataset"] == r["dataset"]) & (pg["model"] == r["model"]) & (pg["profile"] == r["profile"])]["gain"]
+        ax.scatter(gains, [i] * len(gains), color="tab:blue", alpha=0.6, s=18, zorder=3,
+                   label="one seed" if i == 0 else None)
+        if r["pairs"] >= 2:
+            ax.plot([r["gain 95% low"], r["gain 95% high"]], [i, i], color="black", lw=2.5,
+                    label="95% interval of the mean" if i == 0 else None)
+        if pd.notna(r["paper gain"]):
+            ax.plot([r["paper gain"]], [i], marker="|", color="tab:red", ms=18, mew=2.5,
+                    label="the paper's gain" if i == 0 else None)
+    ax.axvline(0, color="gray", lw=1)
+    ax.set_yticks(range(len(frame)), [f"{r['row']} ({r['dataset']}, n={r['pairs']})" for _, r in frame.iterrows()])
+    ax.set_ylim(-0.6, len(frame) - 0.4)
+    ax.set_xlabel(f"gain over the {baseline} run of the same seed (test top-1 points)")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+#: One colour per :data:`~focuslib.report.tables.CELL_STATES` (colour-blind safe: Okabe-Ito).
+STATE_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "mixed": "#E69F00", "partial": "#56B4E9",
+                 "untested": "#DDDDDD"}
+
+
+def plot_status_grid(grid: pd.DataFrame):
+    """The paper's cells (:func:`~focuslib.report.tables.status_grid`) as a grid coloured by
+    state, one row per (table, method, model), one column per data set; white where the paper
+    has no cell. The legend counts the cells in each state."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+    from matplotlib.colors import ListedColormap  # noqa: PLC0415
+    from matplotlib.patches import Patch  # noqa: PLC0415
+
+    codes = grid.apply(lambda col: col.map({s: i for i, s in enumerate(CELL_STATES)})).astype(float)
+    fig, ax = plt.subplots(figsize=(1.1 * grid.shape[1] + 3.5, 0.24 * grid.shape[0] + 1.6))
+    ax.imshow(codes.to_numpy(), cmap=ListedColormap([STATE_COLOURS[s] for s in CELL_STATES]), vmin=-0.5,
+              vmax=len(CELL_STATES) - 0.5, aspect="auto", interpolation="nearest")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=30, ha="right")
+    ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
+    ax.set_xticks([x - 0.5 for x in range(1, grid.shape[1])], minor=True)
+    ax.set_yticks([y - 0.5 for y in range(1, grid.shape[0])], minor=True)
+    ax.grid(which="minor", color="white", lw=1.5)
+    ax.tick_params(which="minor", length=0)
+    ax.xaxis.tick_top()
+    counts = grid.stack().value_counts()
+    ax.legend(handles=[Patch(color=STATE_COLOURS[s], label=f"{s} ({counts.get(s, 0)})") for s in CELL_STATES],
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize="small", title="paper cells")
     fig.tight_layout()
     return fig

@@ -15,7 +15,8 @@ from .evidence import at_chance
 
 #: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
 PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
-PROFILE_LABEL = {"smoke": "smoke (not a reproduction)", "paper": "full protocol"}
+PROFILE_LABEL = {"smoke": "smoke (not a reproduction)", "paper": "full protocol",
+                 "reduced": "reduced protocol (our addition)"}
 
 
 def full_protocol_results(notebook: str, results_dir: str | None = None) -> pd.DataFrame:
@@ -89,8 +90,12 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
 
 
 def styled(table: pd.DataFrame):
-    """``table`` for display: numbers to two decimals, missing values as a dash, no index."""
-    return table.style.format(precision=2, na_rep="—").hide(axis="index")
+    """``table`` for display: numbers to two decimals and right-aligned, missing values as a dash,
+    no index, some room between the columns."""
+    numeric = list(table.select_dtypes("number").columns)
+    return (table.style.format(precision=2, na_rep="—").hide(axis="index")
+            .set_table_styles([{"selector": "td, th", "props": "padding: 0.15em 0.6em;"}])
+            .set_properties(subset=numeric, **{"text-align": "right"}))
 
 
 def per_seed(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
@@ -100,13 +105,17 @@ def per_seed(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top
 
 
 def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
-    """The paper's table as printed: rows × data-set columns (models as a column level where
-    a table has several), the values typed in :mod:`focuslib.paper`."""
+    """The paper's table, the values typed in :mod:`focuslib.paper`: its rows × data-set columns
+    (models as a column level where a table has several), turned so that the longer side runs
+    down the page (a table of 3 methods on 8 data sets has a row per data set) and fits a
+    page's column."""
     ref = paper_rows(table, metric)
     columns = ["model", "dataset"] if ref["model"].nunique() > 1 and "teacher" not in set(ref["method"]) else ["dataset"]
     pivot = ref.pivot_table(index="label", columns=columns, values="value", sort=False)
-    pivot.index.name = f"paper, Table {table} ({metric})"
-    return pivot
+    name = f"paper, Table {table} ({metric})"
+    if pivot.shape[1] > pivot.shape[0]:
+        return pivot.T.rename_axis(columns=name)
+    return pivot.rename_axis(index=name)
 
 
 def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
@@ -218,15 +227,106 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
     return pd.DataFrame(rows)
 
 
-def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
-              device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
+#: The states of a paper cell on the status grid, in the grid's colour order.
+CELL_STATES = ("reproduced", "not reproduced", "mixed", "partial", "untested")
 
-    Returns ``(runs, table)``: one row per run, and :func:`compare`'s table."""
+
+def cell_state(row: Mapping[str, Any]) -> str:
+    """A row of :func:`status` in :data:`CELL_STATES`: a **complete** cell whose runs all trained is
+    *reproduced* when the paper's number lies in our 95% interval and *not reproduced* when it does
+    not; a complete cell with a run that did not train is *mixed*; *partial* when only some seeds
+    finished; *untested* otherwise (smoke only, not run, data not present)."""
+    if row["status"] == "partial":
+        return "partial"
+    if row["status"] != "complete":
+        return "untested"
+    if row["did not train"] not in ("—", 0):
+        return "mixed"
+    return {"yes": "reproduced", "no": "not reproduced"}.get(row["paper in our 95% CI"], "partial")
+
+
+def status_grid(status: pd.DataFrame) -> pd.DataFrame:
+    """:func:`status` as a grid: one row per (table, method, model), one column per data set, each
+    paper cell holding its :func:`cell_state` (empty where the paper has no cell)."""
+    frame = status.assign(state=[cell_state(r) for _, r in status.iterrows()],
+                          row=[f"Table {t}: {m} ({mo})" for t, m, mo in zip(status["table"], status["method"], status["model"])])
+    return frame.pivot_table(index="row", columns="data set", values="state", aggfunc="first", sort=False)
+
+
+def collect(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
+            device: str | None = None) -> pd.DataFrame:
+    """Run (or fetch) a notebook's cells and add the committed full-protocol runs: one row per run."""
     resolved = resolve_params(notebook, P)
     require_data(resolved["datasets"], data_root)
     runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
                     **runtime_options(resolved))
     full = full_protocol_results(notebook, results_dir)
-    runs = pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
+    return pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
+
+
+def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
+              device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
+
+    Returns ``(runs, table)``: one row per run (:func:`collect`), and :func:`compare`'s table."""
+    runs = collect(notebook, P, data_root=data_root, results_dir=results_dir, device=device)
     return runs, compare(notebook.replace("table", ""), runs)
+
+
+def beside_paper(table_id: str | int, table: pd.DataFrame, metric: str = "top1") -> pd.DataFrame:
+    """The page's main table: every cell the paper prints for ``table_id`` with its number beside
+    ours from **full-protocol** runs only (``table``: :func:`compare`'s output), or "not run yet".
+    Smoke rows never appear here (:func:`pipeline_check` shows them apart), nor rows of any other
+    profile than the paper's full protocol; a full-protocol data
+    set the paper lacks (our addition) follows the paper's cells with an empty paper column."""
+    ref = paper_rows(table_id, metric)
+    full = table[table["profile"] == PROFILE_LABEL["paper"]] if len(table) else table  # no smoke, no other protocol
+    out = pd.DataFrame({"method": ref["label"].values, "data set": ref["dataset"].values, "model": ref["model"].values,
+                        "paper": ref["value"].values})
+    ours = full.drop_duplicates(["method", "data set", "model"]).set_index(["method", "data set", "model"]) if len(full) else None
+    keys = list(zip(out["method"], out["data set"], out["model"]))
+    out["ours (full protocol)"] = [ours.loc[k, "ours"] if ours is not None and k in ours.index else "not run yet" for k in keys]
+    out["ours − paper"] = [ours.loc[k, "ours − paper"] if ours is not None and k in ours.index else np.nan for k in keys]
+    if ours is not None:
+        extra = full[[k not in set(keys) for k in zip(full["method"], full["data set"], full["model"])]]
+        out = pd.concat([out, pd.DataFrame({"method": extra["method"], "data set": extra["data set"] + " (our addition)",
+                                            "model": extra["model"], "paper": np.nan,
+                                            "ours (full protocol)": extra["ours"], "ours − paper": np.nan})],
+                        ignore_index=True)
+    return out
+
+
+def pipeline_check(table: pd.DataFrame) -> str:
+    """The smoke rows of ``table`` (:func:`compare`'s output) as a collapsed HTML block, "Pipeline
+    check (smoke profile, not a reproduction)", without the paper's numbers: they only show that
+    the code runs end to end on the stand-in data. Empty when there are none."""
+    smoke = table[table["profile"].astype(str).str.startswith("smoke")] if len(table) else table
+    if smoke.empty:
+        return ""
+    shown = smoke[["method", "data set", "model", "ours", "epochs", "seeds"]].rename(columns={"ours": "smoke result"})
+    return collapsed("pipeline-check", f"Pipeline check (smoke profile, not a reproduction): {len(shown)} rows",
+                     "Tiny stand-in runs on scikit-learn's 8×8 digits, a few epochs: they show that the pipeline "
+                     "runs end to end and are never compared with the paper.", shown)
+
+
+def sources_block(runs: pd.DataFrame) -> str:
+    """The provenance of a page's full-protocol numbers (:func:`~focuslib.report.evidence.sources`)
+    as a collapsed HTML block: per run, its folder under ``results/`` and the code that trained it."""
+    from .evidence import sources  # noqa: PLC0415
+
+    shown = sources(runs)
+    return collapsed("sources", f"Where these numbers come from: {len(shown)} full-protocol runs",
+                     "Each full-protocol number above is the mean over these runs' final epochs. A run's folder "
+                     "(under <code>results/</code> in the repository) holds its configuration, its metrics of every "
+                     "epoch and its final result; the code versions are those of every process that trained it "
+                     "(a version ending in <code>.dirty</code> ran uncommitted code: see the status page).", shown)
+
+
+def collapsed(css_class: str, summary: str, note: str, frame: pd.DataFrame) -> str:
+    """``frame`` in a collapsed HTML block (``<details>``) headed by ``summary``, with a short
+    ``note`` above the table; empty when ``frame`` is."""
+    if frame.empty:
+        return ""
+    table = frame.to_html(index=False, na_rep="—", border=0, classes="dataframe")
+    return (f"<details class='{css_class}'><summary>{summary}</summary><p>{note}</p>"
+            f"<div style='overflow-x:auto'>{table}</div></details>")

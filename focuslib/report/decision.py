@@ -1,0 +1,116 @@
+"""The pre-registered decisions (``book/preregistration.md``), computed from the store.
+
+Per row: the paired gain over the baseline of the same seed, over the seeds where both runs
+trained (mean and 95 % Student-t interval); the decision rule against the paper's gain; and the
+failure rate (runs that did not train, :func:`~focuslib.report.evidence.at_chance`) with a
+Wilson 95 % interval, reported beside the gain and never folded into it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .evidence import at_chance
+from .tables import paired_gains, paper_rows, t_interval
+
+#: The fixed outcomes of the rule, in the order they are checked and listed.
+OUTCOMES = ("the paper's gain is excluded", "a gain is shown", "a loss is shown")
+
+
+def wilson(failures: int, runs: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion ``failures / runs`` (Wilson 1927); NaNs without runs."""
+    from scipy.stats import norm  # noqa: PLC0415
+
+    if runs == 0:
+        return (math.nan, math.nan)
+    z = norm.ppf((1 + level) / 2)
+    p = failures / runs
+    centre = (p + z * z / (2 * runs)) / (1 + z * z / runs)
+    half = z / (1 + z * z / runs) * math.sqrt(p * (1 - p) / runs + z * z / (4 * runs * runs))
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def outcomes(low: float, high: float, paper_gain: float) -> list[str]:
+    """Which of :data:`OUTCOMES` the interval ``[low, high]`` shows; none: undecided. Without a
+    paper gain (NaN) only the comparison with 0 is made."""
+    shown = []
+    if not math.isnan(paper_gain) and high < paper_gain:
+        shown.append(OUTCOMES[0])
+    if low > 0:
+        shown.append(OUTCOMES[1])
+    if high < 0:
+        shown.append(OUTCOMES[2])
+    return shown
+
+
+def paper_gain(row: str, dataset: str, model: str, baseline: str = "ce", table: str | int = 2) -> float:
+    """The paper's gain of ``row`` over ``baseline`` (its Table 2 numbers); a post-hoc variant
+    ``focusnet[...]`` is judged against the paper's FocusNet; NaN where the paper has no number."""
+    ref = paper_rows(table).set_index(["method", "dataset", "model"])["value"]
+    method = row.split("[")[0]
+    return float(ref.get((method, dataset, model), np.nan) - ref.get((baseline, dataset, model), np.nan))
+
+
+def preregistered(runs: pd.DataFrame, rows: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
+                  paper_gains: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """One line per (row, data set, model, profile) of ``runs`` (a plan's results: ``row``,
+    ``dataset``, ``model``, ``profile``, ``seed`` and ``metric``): runs, failures with their Wilson
+    interval, the paired gain over the seeds where both trained with its t-interval, the paper's
+    gain (``paper_gains`` per row, else :func:`paper_gain`) and the decision."""
+    done = runs.dropna(subset=[metric]).drop_duplicates(["row", "dataset", "model", "profile", "seed"])
+    done = done.assign(trained=[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])])
+    pairs = {row: paired_gains(done[done["trained"]], row, baseline, metric) for row in rows}
+    out = []
+    for (row, dataset, model, profile), part in done[done["row"].isin(rows)].groupby(
+            ["row", "dataset", "model", "profile"], sort=False):
+        pg = pairs[row]
+        gains = pg[(pg["dataset"] == dataset) & (pg["model"] == model) & (pg["profile"] == profile)]["gain"]
+        low, high = t_interval(gains.to_numpy())
+        ref = (paper_gains or {}).get(row, paper_gain(row, dataset, model, baseline))
+        failed = int((~part["trained"]).sum())
+        f_low, f_high = wilson(failed, len(part))
+        shown = outcomes(low, high, ref) if len(gains) >= 2 else []
+        out.append({"row": row, "dataset": dataset, "model": model, "profile": profile, "runs": len(part),
+                    "did not train": failed, "failure rate": failed / len(part),
+                    "failure 95% low": f_low, "failure 95% high": f_high,
+                    "pairs": len(gains), "paired gain": gains.mean() if len(gains) else math.nan,
+                    "gain std": gains.std(ddof=1) if len(gains) > 1 else math.nan,
+                    "gain 95% low": low, "gain 95% high": high, "paper gain": ref,
+                    **{o: o in shown for o in OUTCOMES},
+                    "decision": "; ".join(shown) if shown else f"undecided at {len(gains)} seed pair(s)"})
+    return pd.DataFrame(out)
+
+
+#: The rows the decisive MNIST analysis judges (``book/preregistration.md``).
+DECISIVE_ROWS = ("focusnet", "focusnet[d_attached]", "lcls+rent")
+
+
+def decisive_runs(datasets: Sequence[str] = ("mnist",), seeds: Sequence[int] = range(20),
+                  results_dir: str | None = None) -> pd.DataFrame:
+    """Every finished full-protocol run of the baseline and of :data:`DECISIVE_ROWS` (Table 2's
+    rows and Table 10's L_cls + R_ent) for ``seeds``, read from the store, never trained."""
+    from .. import experiments  # noqa: PLC0415
+
+    P = {"profile": "paper", "dataset": list(datasets), "seeds": list(seeds)}
+    cells = experiments.plan("table2", {**P, "methods": ["ce", "focusnet"], "variants": ["focusnet[d_attached]"]})
+    cells += [c for c in experiments.plan("table10", P) if c.row == "lcls+rent"]
+    runs = experiments.run_plan(cells, results_dir=results_dir, train=False)
+    return runs.dropna(subset=["test_top1"]) if "test_top1" in runs else runs.iloc[0:0]
+
+
+def describe_decisions(frame: pd.DataFrame) -> str:
+    """One sentence per row of :func:`preregistered`'s frame, numbers only from it."""
+    lines = []
+    for _, r in frame.iterrows():
+        paper = "no paper number" if math.isnan(r["paper gain"]) else f"the paper's {r['paper gain']:+.2f}"
+        interval = ("no interval yet" if r["pairs"] < 2
+                    else f"95% interval [{r['gain 95% low']:+.2f}, {r['gain 95% high']:+.2f}]")
+        lines.append(f"- **{r['row']}** ({r['dataset']}, {r['pairs']} seed pair(s) that trained): paired gain "
+                     f"{r['paired gain']:+.2f} points, {interval}, against {paper}: **{r['decision']}**. "
+                     f"{r['did not train']} of {r['runs']} run(s) did not train (Wilson 95% "
+                     f"{r['failure 95% low']:.0%} to {r['failure 95% high']:.0%}).")
+    return "\n".join(lines) if lines else "No full-protocol runs of these rows yet."

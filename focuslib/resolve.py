@@ -1,0 +1,35 @@
+"""A run configuration made canonical: validated names, a method's hyper-parameters complete with
+their defaults, a two-stage method's baseline filled in. One run, one store key; light enough for
+the planner and the report, which never train."""
+
+from __future__ import annotations
+
+from . import datasets
+from .config import RunConfig
+from .methods import METHODS, canonical_hparams
+
+
+def baseline_of(cfg: RunConfig) -> RunConfig:
+    """The default frozen baseline/teacher of a two-stage run: the same recipe trained with ``ce``."""
+    return cfg.replace(method="ce", method_kwargs={}, teacher=None)
+
+
+def resolve(cfg: RunConfig) -> RunConfig:
+    """Validate names and make the configuration canonical, so that one run has one store key:
+    the method's hyper-parameters complete with their defaults (:func:`canonical_hparams`) and
+    the baseline of a two-stage method filled in."""
+    method_cls = METHODS.get(cfg.method)
+    datasets.get_spec(cfg.dataset)
+    from .models import MODELS  # noqa: PLC0415
+
+    MODELS.get(cfg.model)
+    cfg = cfg.replace(method_kwargs=canonical_hparams(cfg.method, cfg.method_kwargs))
+    if method_cls.needs_teacher and cfg.teacher is None:
+        cfg = cfg.replace(teacher=baseline_of(cfg))
+    if not method_cls.needs_teacher and cfg.teacher is not None:
+        raise ValueError(f"method {cfg.method!r} takes no teacher, but the config names one")
+    if cfg.teacher is not None:
+        object.__setattr__(cfg, "teacher", resolve(cfg.teacher))
+    if any(m > cfg.epochs for m in cfg.milestones):
+        raise ValueError(f"milestones {cfg.milestones} lie beyond epochs={cfg.epochs}")
+    return cfg

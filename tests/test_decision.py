@@ -1,0 +1,54 @@
+"""The pre-registered decisions (book/preregistration.md) computed from a plan's results (issue 21)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from focuslib.report.decision import OUTCOMES, outcomes, paper_gain, preregistered, wilson
+
+
+def test_wilson_interval_matches_the_published_values():
+    # 1 of 5, by hand: centre (0.2 + 1.96²/10) / (1 + 1.96²/5) = 0.3304, half-width 0.2941
+    assert wilson(1, 5) == pytest.approx((0.03622, 0.62448), abs=1e-4)
+    assert wilson(0, 10) == pytest.approx((0.0, 0.27753), abs=1e-4)
+    assert all(math.isnan(v) for v in wilson(0, 0))
+
+
+def test_the_rule_against_the_papers_gain_and_zero():
+    assert outcomes(-0.49, 0.28, 0.25) == []  # the interval holds the paper's +0.25 and 0: undecided
+    assert outcomes(-0.4, 0.2, 0.25) == [OUTCOMES[0]]
+    assert outcomes(0.1, 0.2, 0.25) == [OUTCOMES[0], OUTCOMES[1]]
+    assert outcomes(-0.3, -0.1, 0.25) == [OUTCOMES[0], OUTCOMES[2]]
+    assert outcomes(-0.3, -0.1, math.nan) == [OUTCOMES[2]]  # no paper number: against 0 only
+    assert paper_gain("focusnet", "mnist", "lenet5") == pytest.approx(99.56 - 99.31)
+    assert paper_gain("focusnet[d_attached]", "mnist", "lenet5") == pytest.approx(0.25)
+    assert math.isnan(paper_gain("lcls+rent", "mnist", "lenet5"))
+
+
+def _runs(values: dict[str, list[float]]) -> pd.DataFrame:
+    return pd.DataFrame([{"row": row, "dataset": "mnist", "model": "lenet5", "profile": "paper", "epochs": 200, "seed": seed,
+                          "test_top1": v} for row, vs in values.items() for seed, v in enumerate(vs)])
+
+
+def test_preregistered_pairs_only_runs_that_trained_and_reports_failures_apart():
+    runs = _runs({"ce": [99.0, 99.1, 99.2, 98.9], "focusnet": [99.1, 99.3, 9.8, 99.2]})  # seed 2 did not train
+    frame = preregistered(runs, ["focusnet"]).set_index("row")
+    line = frame.loc["focusnet"]
+    assert (line["runs"], line["did not train"], line["pairs"]) == (4, 1, 3)
+    assert line["paired gain"] == pytest.approx(0.2)  # gains 0.1, 0.2, 0.3 over seeds 0, 1, 3
+    # mean 0.2, std 0.1, t(0.975, 2) = 4.3027: 0.2 ± 0.24842
+    assert (line["gain 95% low"], line["gain 95% high"]) == pytest.approx((-0.04842, 0.44842), abs=1e-4)
+    assert line["paper gain"] == pytest.approx(0.25)
+    assert not any(line[o] for o in OUTCOMES) and line["decision"] == "undecided at 3 seed pair(s)"
+    assert (line["failure 95% low"], line["failure 95% high"]) == pytest.approx(wilson(1, 4))
+
+
+def test_preregistered_decides_when_the_interval_excludes():
+    runs = _runs({"ce": [99.0, 99.1, 99.2, 98.9, 99.0], "lcls+rent": [98.8, 98.85, 99.0, 98.7, 98.75]})
+    line = preregistered(runs, ["lcls+rent"]).iloc[0]
+    assert line["pairs"] == 5 and line["paired gain"] == pytest.approx(-0.22)
+    assert line[OUTCOMES[2]] and not line[OUTCOMES[0]]  # no paper number on MNIST: only against 0
+    assert line["decision"] == "a loss is shown"

@@ -38,6 +38,18 @@ from focuslib import report
 P = accept_parameters(globals())
 status = report.status(results_dir=results_dir, data_root=data_root)
 
+# %% [markdown]
+# ## At a glance
+#
+# Every cell the paper prints, one row per table, method and model, one column per data set.
+# A complete cell is **reproduced** when the paper's number lies in the 95% interval of our
+# mean over seeds and every run trained, **not reproduced** when it lies outside, **mixed**
+# when a run did not train (its interval is then too wide to say); **partial**: some seeds
+# finished; **untested**: no full-protocol run yet (most cells need a GPU and their data set).
+
+# %%
+fig = report.plot_status_grid(report.status_grid(status))
+
 # %%
 # NBVAL_CHECK_OUTPUT
 # (only the full-protocol cells: the other states depend on the machine and on what ran before)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import os
@@ -364,6 +365,7 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             _log(runtime, f"{verb} {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
         if rank == 0:
             facts = {**_runtime_facts(runtime, device, amp, channels_last, deterministic, world),
+                     **({"teacher_weights_sha256": _sha256(store.run_dir(cfg.teacher) / WEIGHTS)} if teacher else {}),
                      "start_epoch": start_epoch, **({"continued_from": continued_from} if continued_from else {})}
             store.start(cfg, facts, earlier=store.processes(store.run_dir(source)) if source else ())
 
@@ -591,7 +593,27 @@ def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, 
         "world_size": world, **({"sync_batchnorm": True} if runtime.sync_batchnorm and world > 1 else {}),
         "amp_bf16": amp, "channels_last": channels_last, "compile": runtime.compile,
         "deterministic": deterministic, "threads": torch.get_num_threads(), "eval_every": runtime.eval_every,
+        # A CPU run's numbers depend on the CPU's float kernels (the same run gave other numbers on an
+        # AVX-512 AMD machine than on an earlier one), so its record names the CPU and torch's kernel set.
+        "cpu": _cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
     }
+
+
+def _sha256(path: Path) -> str:
+    """The sha256 of a baseline's weights, so that a two-stage run's record names the exact network it
+    was trained against (a retrained baseline can differ in its last bits on another CPU)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what :mod:`platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _progress(runtime: Runtime, total: int, desc: str):

@@ -54,10 +54,10 @@ model = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs = report.collect("beyond", P, data_root=data_root, results_dir=results_dir, device=device)
+runs = artefact.collect("beyond", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %% [markdown]
 # ## Accuracy (our addition, not in the paper)

@@ -44,10 +44,10 @@ device = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs, table = report.reproduce("fig4", P, data_root=data_root, results_dir=results_dir, device=device)
+runs, table = artefact.reproduce("fig4", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %%
 fig = report.fig4_plot(runs)

@@ -41,10 +41,10 @@ model = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs, table = report.reproduce("table2", P, data_root=data_root, results_dir=results_dir, device=device)
+runs, table = artefact.reproduce("table2", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %% [markdown]
 # The paper's Table 2, as typed in `focuslib.paper`:

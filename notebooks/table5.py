@@ -40,10 +40,10 @@ student_model = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs, table = report.reproduce("table5", P, data_root=data_root, results_dir=results_dir, device=device)
+runs, table = artefact.reproduce("table5", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %% [markdown]
 # The paper's Table 5, as typed in `focuslib.paper`:

@@ -47,10 +47,10 @@ method_kwargs = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs, table = report.reproduce("table7", P, data_root=data_root, results_dir=results_dir, device=device)
+runs, table = artefact.reproduce("table7", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %% [markdown]
 # The paper's Table 7, as typed in `focuslib.paper`:

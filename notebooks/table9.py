@@ -41,10 +41,10 @@ teacher_epochs = None
 
 # %%
 from focuslib.notebook import accept_parameters
-from focuslib import report
+from focuslib import artefact, report
 
 P = accept_parameters(globals())
-runs, table = report.reproduce("table9", P, data_root=data_root, results_dir=results_dir, device=device)
+runs, table = artefact.reproduce("table9", P, data_root=data_root, results_dir=results_dir, device=device)
 
 # %% [markdown]
 # The paper's Table 9, as typed in `focuslib.paper`:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -677,3 +678,19 @@ def test_sources_name_each_full_protocol_run_and_its_code() -> None:
     assert block.startswith("<details class='sources'>") and f"{len(runs)} full-protocol runs" in block
     assert all(folder in block for folder in found["run folder"])
     assert report.sources_block(runs[runs["profile"] == "smoke"]) == ""
+
+
+def test_the_report_only_reads_and_the_artefact_module_runs():
+    """Issue 19 item 3: no function of ``focuslib.report`` runs a plan with training on; the pages
+    train through :mod:`focuslib.artefact`."""
+    from focuslib import artefact, report  # noqa: PLC0415
+
+    assert not hasattr(report, "reproduce") and not hasattr(report, "collect")
+    sources = [inspect.getsource(m) for m in (report.tables, report.evidence, report.findings, report.decision,
+                                             report.beyond, report.statements, report.plots)]
+    calls = [line for s in sources for line in s.splitlines() if "run_plan(" in line]
+    assert calls and all("train=False" in line for line in calls), calls
+    assert callable(artefact.reproduce) and callable(artefact.collect)
+    for page in ("table2", "table3", "table5", "table7", "table8", "table9", "table10", "fig4", "beyond"):
+        text = (Path(__file__).resolve().parents[1] / "notebooks" / f"{page}.py").read_text()
+        assert "artefact.reproduce(" in text or "artefact.collect(" in text, page

@@ -353,3 +353,18 @@ def test_a_0_epoch_run_is_the_seeds_initialised_network_and_a_baseline_for_focus
         tiny(epochs=0, milestones=(2,))
     with pytest.raises(ValueError, match="epochs must be a positive integer"):
         tiny(epochs=-1)
+
+
+def test_a_two_stage_run_records_its_baselines_weights_and_the_cpu(tmp_path, one_thread):
+    """A retrained baseline can differ in its last bits on another CPU, so a FocusNet run's record
+    names the sha256 of the exact weights it was trained against, and every run names its CPU."""
+    import hashlib
+
+    base = tiny(epochs=1, milestones=())
+    result = run(tiny(method="focusnet", epochs=1, milestones=(), teacher=base), runtime=quiet(tmp_path))
+    facts = yaml.safe_load((result.run_dir / "config.yaml").read_text())["runtime"]
+    weights = ResultsStore(tmp_path).run_dir(base) / "model.pt"
+    assert facts["teacher_weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert facts["cpu"] and facts["cpu_capability"] in {"DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "NO AVX"}
+    base_facts = yaml.safe_load((ResultsStore(tmp_path).run_dir(base) / "config.yaml").read_text())["runtime"]
+    assert "teacher_weights_sha256" not in base_facts

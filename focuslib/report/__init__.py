@@ -9,7 +9,8 @@ seeds and epochs on every row.
 - :mod:`~focuslib.report.beyond`: one-stage FocusNet, our addition (``report.beyond.accuracy``, ``.cost``).
 - :mod:`~focuslib.report.findings`: one row per claim of the paper with its evidence and verdict.
 
-Notebooks call everything as ``report.<name>``.
+Notebooks call everything as ``report.<name>``. The report only reads the store: running an
+artefact's runs is :mod:`focuslib.artefact`'s.
 """
 
 from ..experiments import FOCUSNET_VARIANTS
@@ -21,17 +22,17 @@ from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve
                        sources, stability_probes, step_traces)
 from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
                          describe_variants, gain_verdict)
-from .tables import (CELL_STATES, PAPER_ROW, PROFILE_LABEL, beside_paper, collect, pipeline_check, sources_block, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
-                     cell_state, paper_pivot, paper_rows, per_seed, reproduce, status, status_grid, styled, summarise, t_interval)
+from .tables import (CELL_STATES, PAPER_ROW, PROFILE_LABEL, beside_paper, pipeline_check, sources_block, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
+                     cell_state, paper_pivot, paper_rows, per_seed, status, status_grid, styled, summarise, t_interval)
 
 __all__ = [
     "VERDICTS", "claim_parts", "claims", "findings_html", "findings_table", "glue_findings", "headline", "verdict_rule",
     "beside_paper", "pipeline_check", "sources", "sources_block",
-    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "collect", "decision", "plot_decisions", "compare", "curves", "dead_units", "describe",
+    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "decision", "plot_decisions", "compare", "curves", "dead_units", "describe",
     "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs",
     "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
-    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance", "remedies", "reproduce",
+    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance", "remedies",
     "stability_probes",
     "CELL_STATES", "cell_state", "status", "status_grid", "step_traces", "styled", "summarise", "t_interval",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, paper
-from ..experiments import FOCUSNET_VARIANTS, plan, require_data, resolve_params, run_plan, runtime_options
+from ..experiments import FOCUSNET_VARIANTS, plan, run_plan
 from ..store import ResultsStore
 from .evidence import at_chance
 
@@ -251,26 +251,6 @@ def status_grid(status: pd.DataFrame) -> pd.DataFrame:
     frame = status.assign(state=[cell_state(r) for _, r in status.iterrows()],
                           row=[f"Table {t}: {m} ({mo})" for t, m, mo in zip(status["table"], status["method"], status["model"])])
     return frame.pivot_table(index="row", columns="data set", values="state", aggfunc="first", sort=False)
-
-
-def collect(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
-            device: str | None = None) -> pd.DataFrame:
-    """Run (or fetch) a notebook's cells and add the committed full-protocol runs: one row per run."""
-    resolved = resolve_params(notebook, P)
-    require_data(resolved["datasets"], data_root)
-    runs = run_plan(plan(notebook, P), data_root=data_root, results_dir=results_dir, device=device or "auto",
-                    **runtime_options(resolved))
-    full = full_protocol_results(notebook, results_dir)
-    return pd.concat([runs, full[~full["key"].isin(runs["key"])]], ignore_index=True) if len(full) else runs
-
-
-def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
-              device: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run (or fetch) a notebook's cells, add the committed full-protocol runs, and compare.
-
-    Returns ``(runs, table)``: one row per run (:func:`collect`), and :func:`compare`'s table."""
-    runs = collect(notebook, P, data_root=data_root, results_dir=results_dir, device=device)
-    return runs, compare(notebook.replace("table", ""), runs)
 
 
 def beside_paper(table_id: str | int, table: pd.DataFrame, metric: str = "top1") -> pd.DataFrame:

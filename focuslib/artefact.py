@@ -10,8 +10,10 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .experiments import plan, require_data, resolve_params, run_plan, runtime_options
+from . import planner
+from .experiments import PAPER, plan, require_data, resolve_params, run_plan, runtime_options
 from .report import compare, full_protocol_results
+from .store import ResultsStore
 
 
 def collect(notebook: str, P: Mapping[str, Any], *, data_root: str | None = None, results_dir: str | None = None,
@@ -33,3 +35,14 @@ def reproduce(notebook: str, P: Mapping[str, Any], *, data_root: str | None = No
     (:func:`focuslib.report.compare`)."""
     runs = collect(notebook, P, data_root=data_root, results_dir=results_dir, device=device)
     return runs, compare(notebook.replace("table", ""), runs)
+
+
+def still_to_run(notebook: str, *, results_dir: str | None = None,
+                 rate: planner.Rate = planner.ASSUMED_RATE) -> pd.DataFrame:
+    """What the paper's full protocol of ``notebook`` still needs, per data set: its runs
+    (baselines included) not finished in the store and their cost in GPU-hours at ``rate``
+    (:func:`focuslib.planner.per_dataset`); nothing is trained."""
+    cells = plan(notebook, {"profile": PAPER})
+    left = planner.per_dataset(planner.plan_frame([c.config for c in cells], ResultsStore(results_dir), rate))
+    left.attrs.update(artefact=notebook, rate=rate.source)
+    return left

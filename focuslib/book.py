@@ -174,6 +174,7 @@ def stage(profile: str, build: Path) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, src / name)
     shutil.copytree(ROOT / "book", src / "book", dirs_exist_ok=True)
+    shutil.copytree(ROOT / "_static", src / "_static", dirs_exist_ok=True)  # the book's CSS
     (src / "notebooks").mkdir(exist_ok=True)
     if not (src / "_mathjax" / "mathjax" / "MathJax.js").exists():
         shutil.copytree(mathjax_dir(), src / "_mathjax" / "mathjax", dirs_exist_ok=True)

@@ -112,7 +112,7 @@ def plan_frame(configs: Sequence[RunConfig], store: ResultsStore, rate: Rate = A
     for cfg in with_baselines(configs):
         state, done = _state(store, cfg)
         left = training_flops(cfg, cfg.epochs - done) if state != "finished" else 0.0
-        rows.append({"run": cfg.label(), "profile": cfg.profile, "key": cfg.key(), "state": state,
+        rows.append({"run": cfg.label(), "data set": cfg.dataset, "profile": cfg.profile, "key": cfg.key(), "state": state,
                      "epochs done": done, "epochs": cfg.epochs, "PFLOPs left": left / 1e15,
                      "GPU-hours left": left / rate.flops_per_second / 3600})
     return pd.DataFrame(rows)
@@ -124,3 +124,13 @@ def describe_plan(frame: pd.DataFrame, rate: Rate = ASSUMED_RATE) -> str:
     return (f"{len(frame)} run(s): {counts.get('finished', 0)} finished, {counts.get('partly trained', 0)} partly "
             f"trained, {counts.get('missing', 0)} missing. Left: {frame['PFLOPs left'].sum():,.1f} PFLOPs of "
             f"training, {frame['GPU-hours left'].sum():,.1f} GPU-hours at {rate.source}.")
+
+
+def per_dataset(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`plan_frame` summed per data set, for a page's cells not run yet: runs not finished
+    (baselines included), of all the artefact's runs there, and the GPU-hours they take."""
+    left = frame.assign(todo=frame["state"] != "finished")
+    out = left.groupby("data set", sort=False).agg(runs=("run", "size"), left=("todo", "sum"),
+                                                  gpu_hours=("GPU-hours left", "sum")).reset_index()
+    return out[out["left"] > 0].rename(columns={"runs": "runs (baselines included)", "left": "not finished",
+                                               "gpu_hours": "GPU-hours left"}).reset_index(drop=True)

@@ -63,7 +63,7 @@ print(points[["dataset", "profile", "baseline epochs", "series", "mean", "n", "d
 # stopped after one epoch may well be near chance, which is the point of the figure):
 
 # %%
-report.health(runs)
+report.styled(report.health(runs))
 
 # %% [markdown]
 # How often the recipe failed here, whether the failed runs were at chance after their first
@@ -71,7 +71,7 @@ report.health(runs)
 # a lower lr, or after a warm-up: a remedy a user could apply, never a result) reached:
 
 # %%
-report.stability_probes(runs, artefact="fig4")
+report.styled(report.stability_probes(runs, artefact="fig4"))
 
 # %% [markdown]
 # The remedy over the whole recipe (the failed run's configuration for all its epochs after a
@@ -79,7 +79,7 @@ report.stability_probes(runs, artefact="fig4")
 # beside the final accuracy of the stopped baseline it was trained on, or the command that runs it:
 
 # %%
-report.remedies(runs, artefact="fig4")
+report.styled(report.remedies(runs, artefact="fig4"))
 
 # %%
 from IPython.display import Markdown

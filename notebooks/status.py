@@ -82,4 +82,4 @@ origin = report.provenance(results_dir)
 print(report.describe_provenance(origin))
 
 # %%
-origin[origin["uncommitted code"] | (origin["replay"] != "—")]
+report.styled(report.provenance_exceptions(origin))

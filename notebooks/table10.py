@@ -60,7 +60,7 @@ report.styled(report.beside_paper(10, table))
 # %%
 from IPython.display import HTML
 
-HTML(report.sources_block(runs) + report.pipeline_check(table))
+HTML(report.still_to_run_block(artefact.still_to_run("table10")) + report.sources_block(runs) + report.pipeline_check(table))
 
 # %% tags=["remove-cell"]
 # NBVAL_CHECK_OUTPUT
@@ -89,10 +89,10 @@ ablation_gains
 # after a one-epoch warm-up; never a result, see Table 2's page):
 
 # %%
-report.health(runs)
+report.styled(report.health(runs))
 
 # %%
-report.dead_units(runs)
+report.styled(report.dead_units(runs))
 
 # %% [markdown]
 # The first steps of every run, replayed exactly (`python -m focuslib.diagnostics RUN_DIR --first-steps`
@@ -104,7 +104,7 @@ report.dead_units(runs)
 report.plot_step_traces(report.step_traces(runs))
 
 # %%
-report.stability_probes(runs, artefact="table10")
+report.styled(report.stability_probes(runs, artefact="table10"))
 
 # %% [markdown]
 # The remedy over the whole recipe (the failed run's configuration for all its epochs after a
@@ -112,7 +112,7 @@ report.stability_probes(runs, artefact="table10")
 # beside the final accuracy of its baseline branch, or the command that runs it:
 
 # %%
-report.remedies(runs, artefact="table10")
+report.styled(report.remedies(runs, artefact="table10"))
 
 # %%
 from IPython.display import Markdown

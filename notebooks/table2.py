@@ -61,7 +61,7 @@ report.styled(report.beside_paper(2, table))
 # %%
 from IPython.display import HTML
 
-HTML(report.sources_block(runs) + report.pipeline_check(table))
+HTML(report.still_to_run_block(artefact.still_to_run("table2")) + report.sources_block(runs) + report.pipeline_check(table))
 
 # %% tags=["remove-cell"]
 # NBVAL_CHECK_OUTPUT
@@ -94,7 +94,7 @@ report.paired_gains(runs[runs["profile"] == "paper"])
 # with their curves above; an empty table means every finished run trained.
 
 # %%
-report.health(runs)
+report.styled(report.health(runs))
 
 # %% [markdown]
 # Units that never activate on the training set ("dead" ReLUs: a channel of a convolution or a
@@ -106,14 +106,14 @@ report.health(runs)
 # remedies on the runs that failed.
 
 # %%
-report.dead_units(runs)
+report.styled(report.dead_units(runs))
 
 # %% [markdown]
 # Train accuracy (%) over each run's first epoch, one column per seed: a run that collapses
 # does so in that epoch, so this also shows how slowly the runs that did train started.
 
 # %%
-report.first_epoch(runs).round(1)
+report.styled(report.first_epoch(runs).reset_index())
 
 # %% [markdown]
 # The first steps of every run, replayed exactly (`python -m focuslib.diagnostics RUN_DIR --first-steps`
@@ -137,7 +137,7 @@ report.plot_step_traces(report.step_traces(runs))
 # above includes them.
 
 # %%
-report.stability_probes(runs)
+report.styled(report.stability_probes(runs))
 
 # %% [markdown]
 # The warm-up, the probe that trained every failed run, over the whole recipe: the failed
@@ -147,7 +147,7 @@ report.stability_probes(runs)
 # Also chosen after seeing the failures, and never a result.
 
 # %%
-report.remedies(runs)
+report.styled(report.remedies(runs))
 
 # %%
 from IPython.display import Markdown
@@ -156,7 +156,7 @@ Markdown(report.describe_health(runs))
 
 # %%
 curve = report.curves(runs)
-report.best_on_test(curve)
+report.styled(report.best_on_test(curve))
 
 # %%
 fig = report.plot_curves(curve)

@@ -60,7 +60,7 @@ report.styled(report.beside_paper(3, table))
 # %%
 from IPython.display import HTML
 
-HTML(report.sources_block(runs) + report.pipeline_check(table))
+HTML(report.still_to_run_block(artefact.still_to_run("table3")) + report.sources_block(runs) + report.pipeline_check(table))
 
 # %% tags=["remove-cell"]
 # NBVAL_CHECK_OUTPUT

@@ -47,10 +47,15 @@ print(table[["counted as", "Params as paper (M)", "Params paper (M)", "Params di
              "FLOPs as paper (G)", "FLOPs paper (G)", "FLOPs diff (G)"]].round(3).to_string())
 
 # %% [markdown]
-# All counts:
+# All counts, parameters and FLOPs apart:
 
 # %%
-table.round(3)
+from IPython.display import display
+
+counts = table.reset_index()
+for kind in ("Params", "FLOPs"):
+    display(counts[["method", "counted as", *[c for c in counts.columns if c.startswith(kind)]]]
+            .style.format(precision=3).hide(axis="index"))
 
 # %% [markdown]
 # ## The conventions, row by row

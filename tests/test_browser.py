@@ -60,14 +60,25 @@ PROBE = """() => {
     parameterCells: [...document.querySelectorAll('.tag_parameters, .tag_injected-parameters')].length,
     math: document.querySelectorAll('mjx-container').length,
     links: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href')),
+    // tables wider than the column that holds them (they would scroll sideways in their output)
+    wideTables: [...document.querySelectorAll('table')].filter(visible).map(t => {
+      let c = t.parentElement;
+      while (c && c !== document.body && !['auto', 'scroll'].includes(getComputedStyle(c).overflowX)) c = c.parentElement;
+      const column = (c && c !== document.body) ? c.clientWidth : doc.clientWidth;
+      return {width: Math.round(t.getBoundingClientRect().width), column,
+              head: [...t.querySelectorAll('th')].map(h => h.innerText.trim()).filter(Boolean).slice(0, 4).join(' | ')};
+    }).filter(t => t.width > t.column + 1),
   };
 }"""
 
 
-def page_problems(page, url: str, root: Path | None = None, wait_for: str | None = None) -> tuple[list[str], dict]:
+def page_problems(page, url: str, root: Path | None = None, wait_for: str | None = None,
+                  tables_fit: bool = True) -> tuple[list[str], dict]:
     """Load ``url`` in ``page`` and return (problems found, the raw probe). ``root``: the built
     HTML folder, to resolve the page's links inside the book (skipped without it); ``wait_for``: a
-    selector to wait for after loading (MathJax typesets after the load event)."""
+    selector to wait for after loading (MathJax typesets after the load event); ``tables_fit``:
+    whether every table must fit its column (at a desktop width; on a phone a table may scroll
+    inside its output)."""
     errors: list[str] = []
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
@@ -81,6 +92,9 @@ def page_problems(page, url: str, root: Path | None = None, wait_for: str | None
     if probe["overflow"] > 1:
         problems.append(f"the page scrolls sideways by {probe['overflow']} px (e.g. {probe['widest']})")
     problems += [f"image not loaded: {src}" for src in probe["brokenImages"]]
+    if tables_fit:
+        problems += [f"a table is {t['width']} px wide in a {t['column']} px column ({t['head']})"
+                     for t in probe["wideTables"]]
     if probe["codeInputs"]:
         problems.append(f"{probe['codeInputs']} code input(s) visible without opening them")
     if probe["parameterCells"]:
@@ -161,6 +175,7 @@ def test_a_page_made_to_overflow_or_to_show_code_fails_the_checks(browser, tmp_p
     (tmp_path / "ok.html").write_text("<html><body><p id='here'>fits</p><a href='ok.html#here'>ok</a></body></html>")
     (tmp_path / "bad.html").write_text(
         "<html><body><div style='width:3000px'>too wide</div>"
+        "<div style='width:300px; overflow-x:auto'><table style='width:900px'><tr><th>wide table</th></tr></table></div>"
         "<div class='cell tag_parameters'><div class='cell_input'>profile = None</div></div>"
         "<img src='missing.png'><a href='nowhere.html'>x</a><a href='ok.html#gone'>y</a></body></html>")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -170,7 +185,8 @@ def test_a_page_made_to_overflow_or_to_show_code_fails_the_checks(browser, tmp_p
     bad, probe = page_problems(page, (tmp_path / "bad.html").as_uri(), tmp_path)
     assert probe["overflow"] > 1000 and probe["codeInputs"] == 1 and probe["parameterCells"] == 1
     text = "\n".join(bad)
-    for expected in ("scrolls sideways", "code input", "parameters cell", "image not loaded", "missing page: nowhere.html",
+    assert [t["width"] for t in probe["wideTables"]] == [900]
+    for expected in ("scrolls sideways", "a table is 900 px wide in a 300 px column", "code input", "parameters cell", "image not loaded", "missing page: nowhere.html",
                      "missing anchor: ok.html#gone"):
         assert expected in text
 
@@ -197,7 +213,8 @@ def test_every_page_reads_well_in_chromium(browser, server, book, size):
         assert (book / rel).exists(), f"{rel} is in _toc.yml but was not built"
         page = browser.new_page(viewport={"width": width, "height": height})
         intro = rel.endswith("intro.html")
-        problems, probe = page_problems(page, server + rel, book, wait_for="mjx-container" if intro else None)
+        problems, probe = page_problems(page, server + rel, book, wait_for="mjx-container" if intro else None,
+                                        tables_fit=size == "desktop")
         if intro:
             assert probe["math"] > 0, "no equation rendered on the intro"
             first_screen = page.inner_text("article") if page.query_selector("article") else page.inner_text("body")

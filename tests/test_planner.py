@@ -76,3 +76,23 @@ def test_experiments_plan_flag_prints_runs_and_cost_without_training(tmp_path, c
     out = capsys.readouterr().out
     assert code == 0 and "2 run(s): 0 finished, 0 partly trained, 2 missing" in out
     assert not any(tmp_path.iterdir())  # nothing trained, nothing written
+
+
+def test_per_dataset_sums_what_is_left_and_the_page_block_shows_it():
+    """Issue 20: the cells "not run yet" of a page say what running them takes, per data set."""
+    import pandas as pd  # noqa: PLC0415
+
+    from focuslib import report  # noqa: PLC0415
+
+    frame = pd.DataFrame({"run": ["a", "b", "c", "d"], "data set": ["mnist", "mnist", "cifar10", "cifar10"],
+                          "state": ["finished", "missing", "partly trained", "missing"],
+                          "GPU-hours left": [0.0, 0.25, 1.0, 2.0]})
+    left = planner.per_dataset(frame)
+    assert left["data set"].tolist() == ["mnist", "cifar10"]
+    assert left["runs (baselines included)"].tolist() == [2, 2] and left["not finished"].tolist() == [1, 2]
+    assert left["GPU-hours left"].tolist() == pytest.approx([0.25, 3.0])
+    assert planner.per_dataset(frame.assign(state="finished")).empty
+    left.attrs.update(artefact="table2", rate="test rate")
+    html = report.still_to_run_block(left)
+    assert "(3 runs, 3.2 GPU-hours; test rate)" in html and "CIFAR-10" in html and "table2 --plan" in html
+    assert report.still_to_run_block(left.iloc[:0]) == ""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import math
 from dataclasses import replace
 from pathlib import Path
@@ -694,3 +695,26 @@ def test_the_report_only_reads_and_the_artefact_module_runs():
     for page in ("table2", "table3", "table5", "table7", "table8", "table9", "table10", "fig4", "beyond"):
         text = (Path(__file__).resolve().parents[1] / "notebooks" / f"{page}.py").read_text()
         assert "artefact.reproduce(" in text or "artefact.collect(" in text, page
+
+
+def test_dead_units_of_a_probe_or_remedy_are_one_short_column(tmp_path):
+    """Issue 20: one "dead/units" per ReLU layer in one column, so the table fits the page."""
+    from focuslib.report.evidence import _dead_brief  # noqa: PLC0415
+
+    assert _dead_brief(tmp_path) == "no diagnostics yet"
+    (tmp_path / "diagnostics.json").write_text(json.dumps({"dead_units": {
+        "features.1": {"after": "Conv2d 1→6", "dead": 0, "units": 6},
+        "features.4": {"after": "Conv2d 6→16", "dead": 15, "units": 16}}}))
+    assert _dead_brief(tmp_path) == "0/6 · 15/16"
+
+
+def test_provenance_exceptions_keep_the_runs_and_columns_a_reader_needs():
+    origin = pd.DataFrame({"run": ["a", "b", "c"], "baseline": ["—"] * 3, "processes": [1, 2, 1],
+                           "code versions": ["0.1.0+abc.dirty", "0.1.0+def", "0.1.0+123, 0.1.0+456"],
+                           "torch": ["2.14.1"] * 3, "uncommitted code": [True, False, False],
+                           "from epoch 1": [True, True, False], "replay": ["—", "identical", "—"],
+                           "replayed by": ["—", "0.1.0+fff", "—"]})
+    shown = report.provenance_exceptions(origin)
+    assert shown["run"].tolist() == ["a", "b"]
+    assert shown["code versions"].tolist() == ["abc.dirty", "def"] and shown["replayed by"].tolist() == ["—", "fff"]
+    assert list(shown.columns) == ["run", "baseline", "code versions", "from epoch 1", "replay", "replayed by"]

@@ -192,10 +192,10 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
                 "final": curve[-1] if curve else np.nan,
                 f"{metric} by epoch": ", ".join(f"{v:.2f}" for v in curve) if curve else
                 f"not run: python -m focuslib.experiments {artefact} {select} --probe",
-                **_dead_counts(store.run_dir(probe)),
+                "dead units per ReLU layer": _dead_brief(store.run_dir(probe)),
             })
     return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",
-                                                             "final", f"{metric} by epoch"])
+                                                             "final", f"{metric} by epoch", "dead units per ReLU layer"])
 
 
 def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
@@ -217,16 +217,18 @@ def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper
             "row": bad.row, "dataset": bad.dataset, "model": bad.model, "seed": bad.seed, "failed": bad.final,
             "warm-up epochs": remedy.warmup_epochs, "remedy final": final[metric] if final else np.nan,
             "its baseline": branch[metric] if branch else baseline.get((bad.dataset, bad.model, bad.seed), np.nan),
-            "remedy": f"{remedy.epochs} epochs, {_dead_summary(store.run_dir(remedy))}" if final else
+            "remedy": f"{remedy.epochs} epochs, dead units {_dead_brief(store.run_dir(remedy))}" if final else
             f"not run: python -m focuslib.experiments {artefact} {select} --remedy",
         })
     return pd.DataFrame(rows, columns=["row", "dataset", "model", "seed", "failed", "warm-up epochs", "remedy final",
                                        "its baseline", "remedy"])
 
 
-def _dead_summary(run_dir: Path) -> str:
+def _dead_brief(run_dir: Path) -> str:
+    """The dead units of a run's ReLU layers, input to output, as "dead/units" joined by " · "
+    (the layers are named in :func:`dead_units`); "no diagnostics yet" without ``diagnostics.json``."""
     counts = _dead_counts(run_dir)
-    return "; ".join(f"{k} {v}" for k, v in counts.items()) if counts else "no diagnostics yet"
+    return " · ".join(counts.values()) if counts else "no diagnostics yet"
 
 
 def provenance(results_dir: str | Path | None = None, profile: str = "paper") -> pd.DataFrame:
@@ -253,3 +255,14 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
                      "replayed by": "—" if replayed is None else str(replayed["code_version"])})
     return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code", "from epoch 1",
                                        "replay", "replayed by"])
+
+
+def provenance_exceptions(origin: pd.DataFrame) -> pd.DataFrame:
+    """The runs of :func:`provenance` a reader should know about (trained by uncommitted code, or
+    replayed), in the columns that tell it: a code version ending in ``.dirty`` marks uncommitted
+    code, and the package's version number is left out of the commit ids."""
+    shown = origin[origin["uncommitted code"] | (origin["replay"] != "—")]
+    shown = shown.drop(columns=["processes", "torch", "uncommitted code"])
+    for column in ("code versions", "replayed by"):
+        shown[column] = shown[column].str.replace(r"\b\d+\.\d+\.\d+\+", "", regex=True)
+    return shown.reset_index(drop=True)

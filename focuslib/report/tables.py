@@ -289,6 +289,21 @@ def pipeline_check(table: pd.DataFrame) -> str:
                      "runs end to end and are never compared with the paper.", shown)
 
 
+def still_to_run_block(left: pd.DataFrame) -> str:
+    """What the cells "not run yet" of a page's main table take (``left``:
+    :func:`focuslib.artefact.still_to_run`): per data set, the runs of the paper's protocol not
+    finished and their GPU-hours, with the planner's command. Empty when nothing is left."""
+    if left.empty:
+        return ""
+    artefact, rate = left.attrs.get("artefact", "TABLE"), left.attrs.get("rate", "")
+    shown = left.assign(**{"data set": [datasets.get_spec(d).title for d in left["data set"]]})
+    shown["GPU-hours left"] = shown["GPU-hours left"].map(lambda v: f"{v:,.1f}")
+    table = shown.to_html(index=False, border=0, classes="dataframe still-to-run")
+    return (f"<div class='still-to-run'><p><b>Not run yet: what the paper's protocol takes here</b> "
+            f"({int(left['not finished'].sum())} runs, {left['GPU-hours left'].sum():,.1f} GPU-hours; {rate}). "
+            f"List them with <code>python -m focuslib.experiments {artefact} --plan</code>.</p>{table}</div>")
+
+
 def sources_block(runs: pd.DataFrame) -> str:
     """The provenance of a page's full-protocol numbers (:func:`~focuslib.report.evidence.sources`)
     as a collapsed HTML block: per run, its folder under ``results/`` and the code that trained it."""

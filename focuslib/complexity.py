@@ -209,7 +209,8 @@ def training_step_flops(model: nn.Module, method: nn.Module, input_size: Sequenc
         x, y = torch.cat([x, x]), torch.cat([y, y])
     views = tuple(x for _ in range(method.num_views)) if method.num_views > 1 else x
     teacher = torch.zeros(len(y), num_classes) if method.needs_teacher else None
-    return count_call_flops(method.training_step, model, views, y, teacher_logits=teacher) / n
+    extra = {"idx": torch.arange(len(y))} if method.needs_sample_index else {}  # e.g. focusnet_prev's cache
+    return count_call_flops(method.training_step, model, views, y, teacher_logits=teacher, **extra) / n
 
 
 def _as_paper_counts(name: str, model: nn.Module, method: nn.Module, deployed_flops: float,

@@ -96,3 +96,12 @@ def test_per_dataset_sums_what_is_left_and_the_page_block_shows_it():
     html = report.still_to_run_block(left)
     assert "(3 runs, 3.2 GPU-hours; test rate)" in html and "CIFAR-10" in html and "table2 --plan" in html
     assert report.still_to_run_block(left.iloc[:0]) == ""
+
+
+@pytest.mark.parametrize("method,model", [("focusnet_prev", "lenet5"), ("focusnet_ema", "lenet5"), ("ce", "lenet5"),
+                                          ("byot", "resnet18"), ("one", "resnet18")])
+def test_every_kind_of_method_gets_a_cost(method, model):
+    """The planner counts one training step of any method, including one that needs the batch's
+    sample indices (focusnet_prev's per-sample cache): ``beyond --plan`` once failed there."""
+    cfg = resolve(RunConfig(method=method, epochs=1, **{**TINY, "model": model}))
+    assert planner.training_flops(cfg) > 0

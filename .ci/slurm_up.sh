@@ -7,7 +7,7 @@
 set -euo pipefail
 PARTITION=${SLURM_TEST_PARTITION:-debug}
 if [ "$(id -u)" != 0 ]; then echo "slurm_up.sh: run as root" >&2; exit 1; fi
-if sinfo -h -o %t 2>/dev/null | grep -qx idle; then echo "slurm_up.sh: already up"; exit 0; fi
+if pgrep -x slurmctld >/dev/null && sinfo -h -o %t 2>/dev/null | grep -qx idle; then echo "slurm_up.sh: already up"; exit 0; fi
 start=$(date +%s)
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
   apt-get update -qq

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 import pandas as pd
 import yaml
@@ -18,6 +18,9 @@ from . import datasets
 from .config import RunConfig, paper_schedule
 from .store import ResultsStore, RunLockedError
 from .resolve import resolve
+
+if TYPE_CHECKING:
+    from .train import Runtime
 
 PARAMS = Path(__file__).resolve().parent.parent / "params"
 #: The embedded offline data set: a notebook run on it alone defaults to the smoke profile.
@@ -196,7 +199,8 @@ def _model(dataset: str, model: str | None) -> str:
 
 
 def load_profile(profile: str) -> dict[str, Any]:
-    """``params/<profile>.yaml`` as ``{"defaults": {...}, "notebooks": {name: {...}}}``: the one
+    """``params/<profile>.yaml`` as ``{"defaults": {...}, "notebooks": {name: {...}}, "slurm": {...}}``
+    (``slurm``: the resources of its cluster jobs, :class:`focuslib.launch.Resources`): the one
     reader of a profile (a YAML error or an unknown top-level key names the file)."""
     path = PARAMS / f"{profile}.yaml"
     if not path.exists():
@@ -206,10 +210,11 @@ def load_profile(profile: str) -> dict[str, Any]:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
         raise ValueError(f"{path} is not valid YAML: {err}") from None
-    unknown = set(doc) - {"defaults", "notebooks", "description"}
+    unknown = set(doc) - {"defaults", "notebooks", "description", "slurm"}
     if unknown:
-        raise ValueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description")
-    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}}
+        raise ValueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, "
+                         "description, slurm")
+    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}, "slurm": doc.get("slurm") or {}}
 
 
 def profile_params(profile: str, notebook: str) -> dict[str, Any]:
@@ -398,6 +403,15 @@ def require_data(names: Iterable[str], data_root: str | None = None) -> None:
         datasets.check_available(name, root=data_root)
 
 
+def make_runtime(*, data_root: str | None, results_dir: str | None, device: str, quiet: bool, threads: int | None,
+                 keep_checkpoints: bool) -> "Runtime":
+    """The :class:`~focuslib.train.Runtime` of an artefact's runs (here, or in a cluster job)."""
+    from .train import Runtime  # noqa: PLC0415
+
+    return Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads,
+                   keep_checkpoint=keep_checkpoints)
+
+
 def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir: str | None = None,
              device: str = "auto", quiet: bool = True, train: bool = True, threads: int | None = None,
              keep_checkpoints: bool = True) -> pd.DataFrame:
@@ -406,11 +420,11 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
     ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads`` and
     ``keep_checkpoints``: CPU threads while training and whether a finished run keeps its resume
     checkpoint (:class:`~focuslib.train.Runtime`; the profile's ``threads`` and ``keep_checkpoints``)."""
-    from .train import Runtime, run  # noqa: PLC0415  (planning and reading never load the trainer)
+    from .train import run  # noqa: PLC0415  (planning and reading never load the trainer)
 
     store = ResultsStore(results_dir)
-    runtime = Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads,
-                      keep_checkpoint=keep_checkpoints)
+    runtime = make_runtime(data_root=data_root, results_dir=results_dir, device=device, quiet=quiet, threads=threads,
+                           keep_checkpoints=keep_checkpoints)
     rows = []
     for c in cells:
         final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)
@@ -452,7 +466,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None, help="CPU threads while training (default: the profile's, "
                    "else torch's); a CPU run's numbers depend on it")
+    g = p.add_argument_group("cluster jobs", "send the missing runs as jobs through submitit (focuslib.launch) "
+                             "instead of training them here; the resources default to the profile's slurm block")
+    g.add_argument("--launcher", choices=["slurm", "local"],
+                   help="slurm: sbatch job arrays, a FocusNet run after its baseline's job (afterok); local: "
+                        "submitit's local processes, baselines first")
+    g.add_argument("--partition", help="SLURM partition (default: the cluster's)")
+    g.add_argument("--gpus-per-job", type=int, help="GPUs of each job (default 0)")
+    g.add_argument("--cpus-per-job", type=int, help="CPU cores of each job (default 1)")
+    g.add_argument("--time", type=int, metavar="MINUTES", help="time limit of each job; a job that reaches it "
+                   "is requeued and resumes from its checkpoint (default 240)")
+    g.add_argument("--mem-gb", type=float, help="memory of each job (default: the cluster's)")
+    g.add_argument("--log-dir", help="job scripts and logs, on a filesystem the nodes share (default: "
+                   "<results>/.submitit)")
     a = p.parse_args(argv)
+    cluster = {"partition": a.partition, "gpus_per_job": a.gpus_per_job, "cpus_per_job": a.cpus_per_job,
+               "time_min": a.time, "mem_gb": a.mem_gb}
+    if not a.launcher and (a.log_dir or any(v is not None for v in cluster.values())):
+        p.error("--partition, --gpus-per-job, --cpus-per-job, --time, --mem-gb and --log-dir apply with --launcher only")
+    if a.launcher and a.plan:
+        p.error("--plan trains nothing and sends nothing: leave out --launcher")
+    for flag, value, least in (("--gpus-per-job", a.gpus_per_job, 0), ("--cpus-per-job", a.cpus_per_job, 1),
+                               ("--time", a.time, 1)):
+        if value is not None and value < least:
+            p.error(f"{flag} must be >= {least}, got {value}")
     params: dict[str, Any] = {"profile": a.profile}
     if a.dataset:
         params["dataset"] = a.dataset
@@ -493,6 +530,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = runtime_options(resolve_params(a.artefact, params))
     if a.threads is not None:
         options["threads"] = a.threads
+    if a.launcher:
+        return _launch(a, cells, cluster, options)
     skipped = []
     for cell in cells:
         try:
@@ -506,6 +545,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     if skipped:
         print(f"{len(skipped)} run(s) left to the process training them: {', '.join(skipped)}", file=sys.stderr)
     return 0
+
+
+def _launch(a: Any, cells: Sequence[Cell], cluster: Mapping[str, Any], options: Mapping[str, Any]) -> int:
+    """``main``'s ``--launcher``: send the cells' missing runs as jobs (:func:`focuslib.launch.submit`)."""
+    import sys  # noqa: PLC0415
+
+    from . import launch  # noqa: PLC0415
+
+    try:
+        launch.check_launcher(a.launcher)
+        resources = launch.Resources.from_profile(load_profile(a.profile)["slurm"], **cluster)
+    except (TypeError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    store = ResultsStore(a.results_dir)
+    root = store.root.resolve()  # jobs may start elsewhere: every path absolute
+    runtime = make_runtime(data_root=str(Path(a.data_root).resolve()) if a.data_root else None, results_dir=str(root),
+                           device=a.device, quiet=False, **options)
+    log_dir = Path(a.log_dir).resolve() if a.log_dir else root / ".submitit"
+    sent = launch.submit([c.config for c in cells], store, runtime, a.launcher, resources, log_dir, name=a.artefact)
+    if a.launcher == "slurm":
+        print(f"{len(sent)} job(s) sent to SLURM; logs under {log_dir}; follow them with squeue", file=sys.stderr)
+        return 0
+    failed = launch.failures(sent)
+    for line in failed:
+        print(f"failed: {line}", file=sys.stderr)
+    frame = run_plan(cells, data_root=a.data_root, results_dir=str(root), train=False)
+    print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False), file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

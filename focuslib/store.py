@@ -10,7 +10,16 @@ its checkpoint for that unless the runtime says otherwise (the smoke profile's
 ``keep_checkpoints: false``). Checkpoints and
 weights are never committed; the small text artifacts of the ``paper`` profile are. While a
 process trains a run, ``train.lock`` names it, so a second process (another terminal, a second
-background job) never writes the same folder.
+background job, a cluster job on another machine) never writes the same folder.
+
+The lock is safe on a shared filesystem (NFS v3 and later, Lustre, GPFS): it is created with
+``O_CREAT | O_EXCL``, atomic there too, and holds one line ``time=... [job=... restart=...] host pid``. Its
+holder refreshes the file's modification time every :data:`HEARTBEAT_SECONDS` while it trains. A
+lock is stale, and taken over, when its holder is a dead process of this host, when it names the
+SLURM job this process is, in an earlier run of it (the job was requeued since), or
+when its heartbeat is older than :data:`LEASE_SECONDS` by the shared filesystem's own clock (a
+holder on another machine that died). A stale lock is removed under a second ``O_EXCL`` file, so
+two processes taking over the same lock never remove each other's fresh one.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ import math
 import os
 import socket
 import tempfile
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -32,6 +43,10 @@ from .config import RunConfig
 
 CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS = "config.yaml", "metrics.jsonl", "final.json", "checkpoint.pt", "model.pt"
 LOCK = "train.lock"
+#: While training, the lock's holder refreshes its modification time this often (seconds) ...
+HEARTBEAT_SECONDS = 60.0
+#: ... and a lock of another host not refreshed for this long is stale (its holder died).
+LEASE_SECONDS = 600.0
 #: The sidecar beside a checkpoint or weights file holding the sha256 the store wrote it with.
 DIGEST_SUFFIX = ".sha256.json"
 
@@ -48,10 +63,44 @@ class IntegrityError(RuntimeError):
     """A stored file differs from what the store wrote (its sha256, or final.json vs metrics.jsonl)."""
 
 
+def lock_record() -> str:
+    """This process's lock line: ``time=<UTC> [job=<SLURM job> restart=<its restarts>] host pid`` (host
+    and pid last, as locks written before the time was recorded hold just ``host pid``)."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    job = slurm_job()
+    slurm = [f"job={job}", f"restart={_slurm_restarts()}"] if job else []
+    return " ".join([f"time={stamp}", *slurm, socket.gethostname(), str(os.getpid())])
+
+
+def slurm_job() -> str | None:
+    """The SLURM job this process runs in (``<array job>_<task>`` for an array task), else None."""
+    array, task = os.environ.get("SLURM_ARRAY_JOB_ID"), os.environ.get("SLURM_ARRAY_TASK_ID")
+    return f"{array}_{task}" if array and task else os.environ.get("SLURM_JOB_ID")
+
+
+def _slurm_restarts() -> int:
+    """How many times SLURM has requeued or restarted this process's job (0 the first time)."""
+    count = os.environ.get("SLURM_RESTART_COUNT", "0")
+    return int(count) if count.isdigit() else 0
+
+
+def _parse_holder(holder: str) -> tuple[str, str, dict[str, str]]:
+    """(host, pid, fields) of a lock line (:func:`lock_record`, or an older ``host pid``)."""
+    words = holder.split()
+    fields = dict(w.split("=", 1) for w in words[:-2] if "=" in w)
+    host, pid = (words[-2], words[-1]) if len(words) >= 2 else ("", "")
+    return host, pid, fields
+
+
 def _holder_is_gone(holder: str) -> bool:
-    """True when the lock's ``host pid`` names a process of this host that no longer exists."""
-    host, _, pid = holder.partition(" ")
-    if host != socket.gethostname() or not pid.isdigit():
+    """True when the lock line names this process's SLURM job in an earlier run (before a requeue),
+    or a process of this host that no longer exists."""
+    host, pid, fields = _parse_holder(holder)
+    me = socket.gethostname()
+    job, restart = fields.get("job"), fields.get("restart", "")
+    if job is not None and job == slurm_job() and restart.isdigit() and int(restart) < _slurm_restarts():
+        return True  # only one run of a job is ever alive
+    if host != me or not pid.isdigit():
         return False
     try:
         os.kill(int(pid), 0)
@@ -60,6 +109,66 @@ def _holder_is_gone(holder: str) -> bool:
     except PermissionError:  # alive, owned by someone else
         return False
     return False
+
+
+def _filesystem_now(folder: Path) -> float:
+    """The current time by the clock of the filesystem holding ``folder`` (on NFS, the server's):
+    the modification time of a file created there, so lease ages are free of clock skew."""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".clock.", suffix=".tmp")
+    try:
+        return os.fstat(fd).st_mtime
+    finally:
+        os.close(fd)
+        os.unlink(tmp)
+
+
+def _lease_expired(path: Path, seen: os.stat_result) -> bool:
+    """Whether the lock ``path`` (as ``seen``) has not been refreshed for :data:`LEASE_SECONDS`."""
+    return _filesystem_now(path.parent) - seen.st_mtime > LEASE_SECONDS
+
+
+def _remove_if_unchanged(path: Path, seen: os.stat_result) -> None:
+    """Remove the stale lock ``path`` if it is still the file inspected as ``seen``, under the
+    exclusive ``<lock>.break`` file; a breaker left by a dead process expires with the lease."""
+    breaker = path.with_name(path.name + ".break")
+    try:
+        os.close(os.open(breaker, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        try:
+            if _lease_expired(breaker, breaker.stat()):
+                breaker.unlink(missing_ok=True)
+        except FileNotFoundError:
+            pass
+        return
+    try:
+        now = path.stat()
+        if (now.st_ino, now.st_mtime_ns) == (seen.st_ino, seen.st_mtime_ns):
+            path.unlink()
+    except FileNotFoundError:
+        pass
+    finally:
+        breaker.unlink(missing_ok=True)
+
+
+@contextmanager
+def _heartbeat(path: Path, every: float) -> Iterator[None]:
+    """Refresh ``path``'s modification time every ``every`` seconds inside the block."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            try:
+                os.utime(path)
+            except FileNotFoundError:  # removed as stale: the process lost its lease
+                return
+
+    thread = threading.Thread(target=beat, name=f"heartbeat {path}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def default_root() -> Path:
@@ -252,31 +361,37 @@ class ResultsStore:
     # -- writing -----------------------------------------------------------------------
     @contextmanager
     def lock(self, cfg: RunConfig) -> Iterator[Path]:
-        """Hold ``train.lock`` of the run while training it; a lock left by a process of this host
-        that has died is taken over, any other raises :class:`RunLockedError`. The folders it
-        creates are removed on release if the run wrote nothing into them."""
+        """Hold ``train.lock`` of the run while training it (see the module's docstring: safe across
+        machines, a heartbeat while held); a stale lock is taken over, any other raises
+        :class:`RunLockedError`. The folders it creates are removed on release if the run wrote
+        nothing into them."""
         path = self.run_dir(cfg) / LOCK
         created = [d for d in (path.parent, *path.parent.parents) if not d.exists()]  # deepest first
         path.parent.mkdir(parents=True, exist_ok=True)
-        me = f"{socket.gethostname()} {os.getpid()}"
-        for _ in range(2):
+        for _ in range(3):
             try:
                 fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             except FileExistsError:
-                holder = path.read_text().strip() if path.exists() else ""
-                if _holder_is_gone(holder):
-                    path.unlink(missing_ok=True)
+                try:
+                    seen, holder = path.stat(), path.read_text().strip()
+                except FileNotFoundError:  # released meanwhile
+                    continue
+                if _holder_is_gone(holder) or _lease_expired(path, seen):
+                    _remove_if_unchanged(path, seen)
                     continue
                 raise RunLockedError(
                     f"{cfg.label()} is being trained by another process ({holder or 'unknown'}; lock {path}). "
                     f"Wait for it to finish; if that process is gone, delete {path} and run again.") from None
             with os.fdopen(fd, "w") as fh:
-                fh.write(me)
+                fh.write(lock_record())
+                fh.flush()
+                os.fsync(fh.fileno())
             break
         else:
             raise RunLockedError(f"could not take {path}: another process keeps taking it; run again.")
         try:
-            yield path
+            with _heartbeat(path, HEARTBEAT_SECONDS):
+                yield path
         finally:
             path.unlink(missing_ok=True)
             for folder in created:  # a run that failed before writing anything leaves no folder behind

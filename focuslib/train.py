@@ -21,10 +21,12 @@ import os
 import pickle
 import platform
 import random
+import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator, NamedTuple, Sequence
 
@@ -40,7 +42,7 @@ from .loader import batch_indices, epoch_generator, open_split
 from .methods import Method, StepOutput, create_method
 from .resolve import baseline_of, resolve
 from .models import create_model
-from .store import CHECKPOINT, WEIGHTS, ResultsStore, read_recorded, remove_recorded, write_recorded
+from .store import CHECKPOINT, WEIGHTS, ResultsStore, read_recorded, remove_recorded, slurm_job, write_recorded
 
 
 class CheckpointError(RuntimeError):
@@ -596,6 +598,9 @@ def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, 
         # A CPU run's numbers depend on the CPU's float kernels (the same run gave other numbers on an
         # AVX-512 AMD machine than on an earlier one), so its record names the CPU and torch's kernel set.
         "cpu": _cpu_name(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        # Where and when this process started, and its SLURM job (focuslib.launch): which job trained what.
+        "host": socket.gethostname(), "started": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        **({"slurm_job": slurm_job()} if slurm_job() else {}),
     }
 
 

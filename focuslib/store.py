@@ -16,9 +16,10 @@ The lock is safe on a shared filesystem (NFS v3 and later, Lustre, GPFS): it is 
 ``O_CREAT | O_EXCL``, atomic there too, and holds one line ``time=... [job=... restart=...] host pid``. Its
 holder refreshes the file's modification time every :data:`HEARTBEAT_SECONDS` while it trains. A
 lock is stale, and taken over, when its holder is a dead process of this host, when it names the
-SLURM job this process is, in an earlier run of it (the job was requeued since), or
-when its heartbeat is older than :data:`LEASE_SECONDS` by the shared filesystem's own clock (a
-holder on another machine that died). A stale lock is removed under a second ``O_EXCL`` file, so
+SLURM job this process is, in an earlier run of it (the job was requeued since), or, for a
+holder on another machine, when its heartbeat is older than :data:`LEASE_SECONDS` by the shared
+filesystem's own clock (that machine died). A live process of this host keeps its lock however old
+its heartbeat (e.g. one started by code from before the heartbeat). A stale lock is removed under a second ``O_EXCL`` file, so
 two processes taking over the same lock never remove each other's fresh one.
 """
 
@@ -376,7 +377,8 @@ class ResultsStore:
                     seen, holder = path.stat(), path.read_text().strip()
                 except FileNotFoundError:  # released meanwhile
                     continue
-                if _holder_is_gone(holder) or _lease_expired(path, seen):
+                if _holder_is_gone(holder) or (_parse_holder(holder)[0] != socket.gethostname()
+                                               and _lease_expired(path, seen)):
                     _remove_if_unchanged(path, seen)
                     continue
                 raise RunLockedError(

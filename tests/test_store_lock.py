@@ -94,3 +94,22 @@ def test_one_of_several_processes_takes_over_a_stale_lock(tmp_path):
     go.touch()  # all try at once
     outs = [p.communicate(timeout=120)[0].strip() for p in procs]
     assert sorted(outs) == ["locked", "locked", "locked", "took"]
+
+
+def test_a_live_process_of_this_host_keeps_its_lock_however_old_its_heartbeat(tmp_path):
+    """A lock of this host whose process is alive is never taken over on its age: e.g. a trainer
+    started by code from before the heartbeat, whose lock is never refreshed."""
+    import socket
+
+    store, cfg = ResultsStore(tmp_path), _cfg()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        path = _foreign_lock(store, cfg, age_s=store_module.LEASE_SECONDS + 600,
+                             record=f"{socket.gethostname()} {holder.pid}")
+        with pytest.raises(RunLockedError, match=str(holder.pid)):
+            with store.lock(cfg):
+                pass
+        assert path.read_text() == f"{socket.gethostname()} {holder.pid}"
+    finally:
+        holder.kill()
+        holder.wait()

@@ -26,8 +26,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from . import register_method
-from .base import StepOutput
-from .ce import cross_entropy_output
+from .base import StepOutput, cross_entropy_output
 from .focusnet import FocusNet
 
 

@@ -488,18 +488,6 @@ def test_imagenet_dogs_range_and_prepare(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ missing / bad roots
-@pytest.mark.parametrize("name", sorted(TABLE1))
-def test_missing_root_names_everything(name: str, tmp_path: Path) -> None:
-    root = tmp_path / "empty"
-    root.mkdir()
-    with pytest.raises(DatasetNotFoundError) as err:
-        create_dataset(name, "train", root)
-    text = str(err.value)
-    assert isinstance(err.value, FileNotFoundError)
-    assert repr(name) in text and str(root) in text and "Expected:" in text
-    assert get_spec(name).prepare in text
-
-
 def test_root_resolution_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FOCUSLIB_DATA", str(tmp_path / "from-env"))
     with pytest.raises(DatasetNotFoundError, match="from-env"):

@@ -21,9 +21,10 @@ import math
 import os
 import socket
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -199,10 +200,14 @@ class ResultsStore:
         except ValueError as err:
             raise IntegrityError(f"{path} is not valid JSON ({err}). {fix}") from None
         if not isinstance(final, dict):
-            raise IntegrityError(f"{path} holds {type(final).__name__} {final!r:.60}, not the mapping of final metrics. {fix}")
+            raise IntegrityError(
+                f"{path} holds {type(final).__name__} {final!r:.60}, not the mapping of final metrics. {fix}"
+            )
         rows = cls.read_metrics(Path(run_dir))
         if len(rows) != epochs:
-            raise IntegrityError(f"{path.parent / METRICS} has {len(rows)} row(s) for a finished run of {epochs} epoch(s). {fix}")
+            raise IntegrityError(
+                f"{path.parent / METRICS} has {len(rows)} row(s) for a finished run of {epochs} epoch(s). {fix}"
+            )
         last = rows[-1] if rows else {}  # a 0-epoch run (the initialised network) has no rows
         differ = sorted(k for k, v in last.items() if k.startswith("test_") and not _same(final.get(k), v))
         if differ:

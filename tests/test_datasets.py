@@ -26,7 +26,8 @@ from focuslib.datasets import (
     list_datasets,
     load_tensors,
 )
-from focuslib.datasets.prepare_imagenet_dogs import dog_wnids, main as prepare_dogs_main, prepare
+from focuslib.datasets.prepare_imagenet_dogs import dog_wnids, prepare
+from focuslib.datasets.prepare_imagenet_dogs import main as prepare_dogs_main
 from focuslib.registry import UnknownNameError
 
 SHARED = Path(os.environ.get("FOCUSLIB_TEST_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")

@@ -271,7 +271,9 @@ def test_ddgsd_step_uses_both_views() -> None:
 
 def test_ddgsd_defaults_and_bad_options() -> None:
     # unofficial port youngerous/ddgsd-pytorch scripts/run_ddgsd.sh: lambda 1, mu 5e-4, T 3
-    assert create_method("ddgsd").hparams() == {"lam": 1.0, "mu": 5e-4, "temperature": 3.0, "kernel": "linear", "sigma": None}
+    assert create_method("ddgsd").hparams() == {
+        "lam": 1.0, "mu": 5e-4, "temperature": 3.0, "kernel": "linear", "sigma": None
+    }  # fmt: skip
     with pytest.raises(ValueError, match="kernel"):
         create_method("ddgsd", kernel="rbf")
     with pytest.raises(ValueError, match="sigma"):
@@ -350,7 +352,9 @@ def test_byot_step_trains_heads_and_backbone() -> None:
 
 
 def test_byot_defaults_per_form_and_bad_options() -> None:
-    assert create_method("byot").hparams() == {"form": "official", "alpha": 0.3, "temperature": 3.0, "feature_weight": 0.03}
+    assert create_method("byot").hparams() == {
+        "form": "official", "alpha": 0.3, "temperature": 3.0, "feature_weight": 0.03
+    }  # fmt: skip
     assert create_method("byot", form="paper").hparams() == {
         "form": "paper", "alpha": 0.1, "temperature": 3.0, "feature_weight": 1e-6
     }  # fmt: skip

@@ -153,7 +153,10 @@ class BYOT(Method):
             return [None] * len(head_features)
         if self.form == "paper":
             return list(head_features)
-        return [self.adaptation[str(k)](h) if str(k) in self.adaptation else None for k, h in enumerate(head_features, 1)]
+        return [
+            self.adaptation[str(k)](h) if str(k) in self.adaptation else None
+            for k, h in enumerate(head_features, 1)
+        ]
 
     def training_step(
         self,

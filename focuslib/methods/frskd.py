@@ -6,9 +6,10 @@ Official code: ``MingiJi/FRSKD @ 98b87e5`` (``distill_loss/AT.py``, ``distill_lo
 ``utils.py train``); summarised in ``shared/reference/methods.md`` §10-§11.
 
 A BiFPN-style self-teacher (:class:`focuslib.models.bifpn.BiFPNSelfTeacher`) reads the
-classifier's stage features and predicts the labels itself. The classifier learns from ``CE(z) + alpha T^2 KL(sg p_T || p) + beta sum_i AT_i``;
-the self-teacher only from its own ``CE(z_T)`` (whose gradient also reaches the classifier
-through the features it reads, as in the official code). Only the classifier is deployed.
+classifier's stage features and predicts the labels itself. The classifier learns from
+``CE(z) + alpha T^2 KL(sg p_T || p) + beta sum_i AT_i``; the self-teacher only from its own
+``CE(z_T)`` (whose gradient also reaches the classifier through the features it reads, as in the
+official code). Only the classifier is deployed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from ..models import stage_channels, stage_features
 from ..models.bifpn import BiFPNSelfTeacher
 from . import register_method
 from .base import Method, StepOutput
-
 
 # ---------------------------------------------------------------------------------------
 # Pure loss functions
@@ -150,7 +150,8 @@ class FRSKDNoFeat(FRSKD):
     name = "frskd_nofeat"
 
     def __init__(self, alpha: float = 2.0, temperature: float = 4.0, width: int = 2, depth: int = 2) -> None:
-        super().__init__(alpha=alpha, beta=0.0, temperature=temperature, width=width, depth=depth)  # beta 0 by definition
+        # beta 0 by definition
+        super().__init__(alpha=alpha, beta=0.0, temperature=temperature, width=width, depth=depth)
 
 
 def ourloss_frskd_loss(

@@ -66,7 +66,8 @@ def one_loss(
     """
     if gate.ndim != 2 or gate.shape != (targets.shape[0], len(branch_logits)):
         raise ValueError(
-            f"gate must have shape (batch, branches) = ({targets.shape[0]}, {len(branch_logits)}), got {tuple(gate.shape)}"
+            f"gate must have shape (batch, branches) = ({targets.shape[0]}, {len(branch_logits)}), "
+            f"got {tuple(gate.shape)}"
         )
     stacked = torch.stack(list(branch_logits))  # (K, B, N)
     ensemble = (gate.t().unsqueeze(-1) * stacked).sum(dim=0)

@@ -20,8 +20,8 @@ from typing import Any
 
 from torch import nn
 
-from .base import MODELS, classifier, fresh_copy, init_conv_like_resnet, penultimate
 from . import cifar_resnet, lenet, mobilenet, resnet  # noqa: F401  (importing registers the models)
+from .base import MODELS, classifier, fresh_copy, init_conv_like_resnet, penultimate
 from .resnet import resnet_stage_channels, stage_channels, stage_features
 
 

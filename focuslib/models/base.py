@@ -5,8 +5,8 @@ replacement, He initialisation of convolutions, a freshly initialised copy of a 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import Tensor, nn
 

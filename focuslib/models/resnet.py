@@ -13,7 +13,8 @@ ResNet-18 has 11,271,432 (Table 4: 11.27 M). ResNet-34: 21,797,672 - 7,680 - 410
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torchvision

@@ -148,8 +148,9 @@ def main() -> None:
     print(f"batch augmentation (crop + flip + normalise), wall {aug * 1000:.1f} ms/batch "
           f"({100 * aug / ours[0]:.1f} % of a trainer step)")
     print(f"evaluation of {test_size} test images, wall ~{ev:.1f} s (timed on {a.eval_limit})")
-    print(f"=> wall ~{ours[0] * steps_per_epoch + ev:.0f} s per epoch with evaluation (CPU of training "
-          f"alone {ours[1] * steps_per_epoch:.0f} s); 30 epochs ~{(ours[0] * steps_per_epoch + ev) * 30 / 3600:.1f} h wall")
+    wall = ours[0] * steps_per_epoch + ev
+    print(f"=> wall ~{wall:.0f} s per epoch with evaluation (CPU of training "
+          f"alone {ours[1] * steps_per_epoch:.0f} s); 30 epochs ~{wall * 30 / 3600:.1f} h wall")
 
 
 if __name__ == "__main__":

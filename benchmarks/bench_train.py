@@ -48,7 +48,8 @@ def trainer(cfg: RunConfig, root, device: str, cache: bool = True) -> float:
     """images/s of the training part of focuslib.train's epochs (evaluation excluded)."""
     with tempfile.TemporaryDirectory() as tmp:
         if cfg.teacher is not None or cfg.method == "focusnet":  # train the baseline first, untimed
-            run(cfg.replace(method="ce", teacher=None), runtime=Runtime(device=device, data_root=root, results_dir=tmp, quiet=True, eval_every=10**6))
+            run(cfg.replace(method="ce", teacher=None),
+                runtime=Runtime(device=device, data_root=root, results_dir=tmp, quiet=True, eval_every=10**6))
         runtime = Runtime(device=device, data_root=root, results_dir=tmp, quiet=True, eval_every=10**6,
                           cache_teacher_logits=cache)
         result = run(cfg, runtime=runtime)
@@ -77,7 +78,8 @@ def main() -> None:
     fn_live = trainer(fn, a.data_root, a.device, cache=False)
     fn_cached = trainer(fn, a.data_root, a.device, cache=True)
     print(f"(b) ce step {ours:9.0f} img/s | focusnet (baseline run per step) {fn_live:9.0f} img/s, time ratio "
-          f"{ours / fn_live:.3f} | focusnet (cached baseline logits) {fn_cached:9.0f} img/s, time ratio {ours / fn_cached:.3f}")
+          f"{ours / fn_live:.3f} | focusnet (cached baseline logits) {fn_cached:9.0f} img/s, "
+          f"time ratio {ours / fn_cached:.3f}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ This is the one place a page trains; :mod:`focuslib.report` only reads the store
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 

@@ -16,8 +16,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 
@@ -195,7 +196,8 @@ def build_html(src: Path, build: Path) -> Path:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m focuslib.book", description=__doc__.split("\n\n")[0])
     p.add_argument("--profile", default="smoke", help="a params/<profile>.yaml (smoke, paper)")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="execute only these notebooks (others keep their last executed copy)")
+    p.add_argument("--only", nargs="+", metavar="NAME",
+                   help="execute only these notebooks (others keep their last executed copy)")
     p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"), help="root of your data sets")
     p.add_argument("--results-dir", default=None, help="results store (default: $FOCUSLIB_RESULTS or ./results)")
     p.add_argument("--device", default=None, help="auto, cpu, cuda, ...")

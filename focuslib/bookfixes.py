@@ -15,7 +15,8 @@ def _one_of_each_script(app, pagename, templatename, context: dict[str, Any], do
     seen, kept = set(), []
     for js in context.get("script_files", []):
         # the copies differ only in a filename of None against "" (an inline script)
-        key = (str(getattr(js, "filename", js) or ""), tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items())))
+        attributes = tuple(sorted((k, str(v)) for k, v in getattr(js, "attributes", {}).items()))
+        key = (str(getattr(js, "filename", js) or ""), attributes)
         if key not in seen:
             seen.add(key)
             kept.append(js)

@@ -19,8 +19,9 @@ output) to the MACs and doubling gives 4.453 G / 9.292 G. For MobileNetV2 see
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -270,7 +271,8 @@ def describe_table4(table: pd.DataFrame) -> str:
     params_ok = (table["Params diff (M)"].abs() < 0.005).all()
     mobile = table.loc["MobileNetV2"]
     lines = [
-        f"* **Parameters** {'agree with the paper to its two decimals for all three networks' if params_ok else 'differ: see the table'}.",
+        "* **Parameters** " + ("agree with the paper to its two decimals for all three networks." if params_ok
+                               else "differ: see the table."),
         f"* **ResNet FLOPs**: ours differ from the paper's by {rel['ResNet-18']:+.2f} % (ResNet-18) and "
         f"{rel['ResNet-34']:+.2f} % (ResNet-34). torch's counter charges only convolutions and matrix products "
         "(2 FLOPs per multiply-accumulate); a counter that also charges element-wise operations (batch norm, "

@@ -7,8 +7,9 @@ import dataclasses
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 #: Bumped whenever a code change alters what a configuration trains; it is part of the
 #: hash, so old results are never mixed with new ones. The exact git commit of a run is
@@ -79,7 +80,7 @@ class RunConfig:
     augment: bool | None = None
     train_limit: int | None = None
     test_limit: int | None = None
-    teacher: "RunConfig | None" = None
+    teacher: RunConfig | None = None
     profile: str = "custom"
 
     def __post_init__(self) -> None:
@@ -91,7 +92,9 @@ class RunConfig:
                              f"milestones={tuple(self.milestones)!r}, warmup_epochs={self.warmup_epochs!r}")
         for name in ("train_limit", "test_limit"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive number of examples (or None for all), got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must be a positive number of examples (or None for all), got {getattr(self, name)!r}"
+                )
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(self.profile)):
             raise ValueError(f"profile must be a plain name (letters, digits, '_', '.', '-'; it names a folder of "
                              f"the results store), got {self.profile!r}")
@@ -122,7 +125,7 @@ class RunConfig:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "RunConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -132,7 +135,7 @@ class RunConfig:
             data["milestones"] = tuple(data["milestones"])
         return cls(**data)
 
-    def replace(self, **changes: Any) -> "RunConfig":
+    def replace(self, **changes: Any) -> RunConfig:
         return dataclasses.replace(self, **changes)
 
     def lr_at(self, epoch: int, step: int = 0, steps_per_epoch: int = 1) -> float:

@@ -25,8 +25,8 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -123,7 +123,8 @@ def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=N
     cfg = RunConfig.from_dict(doc["config"])
     with contextlib.nullcontext(scratch) if scratch else tempfile.TemporaryDirectory() as root:
         store = ResultsStore(root)
-        if cfg.teacher is not None and not store.run_dir(cfg.teacher).exists():  # the frozen baseline, where the run read it
+        # the frozen baseline, where the run read it
+        if cfg.teacher is not None and not store.run_dir(cfg.teacher).exists():
             source = ResultsStore(run_dir.parent.parent).run_dir(cfg.teacher)
             if not (source / WEIGHTS).exists():  # else the trainer would retrain it into the linked, committed folder
                 raise FileNotFoundError(
@@ -132,8 +133,9 @@ def _retrain(run_dir: Path, data_root: str | None, epochs: int | None, on_step=N
                     f"{cfg.teacher.label()} in a store of its own and copy its {WEIGHTS} there")
             os.makedirs(store.run_dir(cfg.teacher).parent, exist_ok=True)
             os.symlink(source.resolve(), store.run_dir(cfg.teacher))
-        runtime = Runtime(device="cpu", data_root=data_root, results_dir=str(root), quiet=True, stop_after_epochs=epochs,
-                          threads=(doc.get("runtime") or {}).get("threads"), on_step=on_step, keep_checkpoint=False)
+        runtime = Runtime(device="cpu", data_root=data_root, results_dir=str(root), quiet=True,
+                          stop_after_epochs=epochs, threads=(doc.get("runtime") or {}).get("threads"),
+                          on_step=on_step, keep_checkpoint=False)
         run(cfg, runtime=runtime, store=store)
         metrics, processes = ResultsStore.read_metrics(store.run_dir(cfg)), store.processes(store.run_dir(cfg))
         if scratch and store.is_finished(cfg):
@@ -165,9 +167,11 @@ def first_steps(run_dir: str | Path, data_root: str | None = None, steps: int = 
     def record(s: Step) -> None:
         if s.epoch > 0 or s.step >= steps:
             return
-        grads = [p.grad.detach().float().norm() for g in s.optimizer.param_groups for p in g["params"] if p.grad is not None]
+        grads = [p.grad.detach().float().norm()
+                 for g in s.optimizer.param_groups for p in g["params"] if p.grad is not None]
         dead = dead_units(s.model, [s.x])
-        rows.append({"step": len(rows) + 1, "loss": round(s.out.loss.item(), 6), "lr": s.optimizer.param_groups[0]["lr"],
+        rows.append({"step": len(rows) + 1, "loss": round(s.out.loss.item(), 6),
+                     "lr": s.optimizer.param_groups[0]["lr"],
                      "grad_norm": round(torch.stack(grads).norm().item(), 6),
                      "dead": {v["after"]: v["dead"] for v in dead.values()}})
 

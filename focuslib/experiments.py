@@ -7,17 +7,18 @@ Notebooks call :func:`plan` with their parameters, then :func:`run_plan`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import yaml
 
 from . import datasets
 from .config import RunConfig, paper_schedule
-from .store import ResultsStore, RunLockedError
 from .resolve import resolve
+from .store import ResultsStore, RunLockedError
 
 if TYPE_CHECKING:
     from .train import Runtime
@@ -116,7 +117,7 @@ class Settings:
     teacher_epochs: Mapping[str, int] | None = None  # overrides POORLY_TRAINED_EPOCHS / stops (smoke)
 
     @classmethod
-    def from_params(cls, P: Mapping[str, Any]) -> "Settings":
+    def from_params(cls, P: Mapping[str, Any]) -> Settings:
         fields = {k: P[k] for k in cls.__dataclass_fields__ if k in P}
         if fields.get("seeds") is not None:
             fields["seeds"] = tuple(list_param("seeds", fields["seeds"]))
@@ -212,9 +213,11 @@ def load_profile(profile: str) -> dict[str, Any]:
         raise ValueError(f"{path} is not valid YAML: {err}") from None
     unknown = set(doc) - {"defaults", "notebooks", "description", "slurm"}
     if unknown:
-        raise ValueError(f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, "
-                         "description, slurm")
-    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {}, "slurm": doc.get("slurm") or {}}
+        raise ValueError(
+            f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description, slurm"
+        )
+    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {},
+            "slurm": doc.get("slurm") or {}}
 
 
 def profile_params(profile: str, notebook: str) -> dict[str, Any]:
@@ -243,7 +246,7 @@ def list_param(name: str, value: Any) -> list[Any]:
         items = value if kind is str and not isinstance(parsed, (list, dict)) else parsed
     items = list(items) if isinstance(items, (list, tuple)) else [items]
     if any(isinstance(v, bool) or not isinstance(v, kind) for v in items):
-        what = "integers" if kind is int else "numbers" if kind != str else "names"
+        what = "integers" if kind is int else "numbers" if kind is not str else "names"
         example = "[0, 1]" if kind is not str else "[a, b]"
         raise ValueError(f"parameter {name!r} must be a list of {what}, e.g. -p {name} \"{example}\" (or a single "
                          f"one); got {value!r}")
@@ -341,12 +344,13 @@ def _ablation_plan(P, s: Settings) -> list[Cell]:
         m = _model(dataset, P.get("model"))
         for row in P["rows"]:
             if row == "ce":
-                make = lambda seed: config(dataset, m, "ce", seed, s)  # noqa: E731
+                method, method_kwargs = "ce", {}
             elif row in ABLATIONS:
-                make = lambda seed, row=row: config(dataset, m, "focusnet", seed, s, method_kwargs=ABLATIONS[row])  # noqa: E731
+                method, method_kwargs = "focusnet", ABLATIONS[row]
             else:
                 raise ValueError(f"unknown Table 10 row {row!r}; known: ce, {', '.join(ABLATIONS)}")
-            cells += [Cell(row, dataset, m, seed, make(seed)) for seed in s.seeds]
+            cells += [Cell(row, dataset, m, seed, config(dataset, m, method, seed, s, method_kwargs=method_kwargs))
+                      for seed in s.seeds]
     return cells
 
 
@@ -360,7 +364,8 @@ def _kd_plan(P, s: Settings) -> list[Cell]:
             cells.append(Cell("teacher", dataset, t_model, seed, teacher))
             cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
             for method in ("kd", "focusnet"):
-                cells.append(Cell(method, dataset, s_model, seed, config(dataset, s_model, method, seed, s, teacher=teacher)))
+                cfg = config(dataset, s_model, method, seed, s, teacher=teacher)
+                cells.append(Cell(method, dataset, s_model, seed, cfg))
     return cells
 
 
@@ -375,7 +380,8 @@ def _dereverse_plan(P, s: Settings) -> list[Cell]:
             cells.append(Cell("teacher", dataset, t_model, seed, teacher))
             cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
             for method in ("dereverse_kd", "focusnet"):
-                cells.append(Cell(method, dataset, s_model, seed, config(dataset, s_model, method, seed, s, teacher=teacher)))
+                cfg = config(dataset, s_model, method, seed, s, teacher=teacher)
+                cells.append(Cell(method, dataset, s_model, seed, cfg))
     return cells
 
 
@@ -388,7 +394,8 @@ def _fig4_plan(P, s: Settings) -> list[Cell]:
         for seed in s.seeds:
             full = config(dataset, m, "ce", seed, s)
             cells.append(Cell("ce", dataset, m, seed, full, x=float(full.epochs)))
-            cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, s), x=float(full.epochs)))
+            cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, s),
+                              x=float(full.epochs)))
             for stop in P.get("stops") or (*FIG4_OUR_STOPS.get(dataset, ()), *FIG4_STOPS):
                 teacher = poorly_trained(full, stop)
                 cells.append(Cell("teacher", dataset, m, seed, teacher, x=float(stop)))
@@ -404,7 +411,7 @@ def require_data(names: Iterable[str], data_root: str | None = None) -> None:
 
 
 def make_runtime(*, data_root: str | None, results_dir: str | None, device: str, quiet: bool, threads: int | None,
-                 keep_checkpoints: bool) -> "Runtime":
+                 keep_checkpoints: bool) -> Runtime:
     """The :class:`~focuslib.train.Runtime` of an artefact's runs (here, or in a cluster job)."""
     from .train import Runtime  # noqa: PLC0415
 
@@ -483,7 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     cluster = {"partition": a.partition, "gpus_per_job": a.gpus_per_job, "cpus_per_job": a.cpus_per_job,
                "time_min": a.time, "mem_gb": a.mem_gb}
     if not a.launcher and (a.log_dir or any(v is not None for v in cluster.values())):
-        p.error("--partition, --gpus-per-job, --cpus-per-job, --time, --mem-gb and --log-dir apply with --launcher only")
+        p.error("--partition, --gpus-per-job, --cpus-per-job, --time, --mem-gb and --log-dir apply with "
+                "--launcher only")
     if a.launcher and a.plan:
         p.error("--plan trains nothing and sends nothing: leave out --launcher")
     for flag, value, least in (("--gpus-per-job", a.gpus_per_job, 0), ("--cpus-per-job", a.cpus_per_job, 1),
@@ -504,7 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         known = list(dict.fromkeys(c.row for c in cells))
         unknown = [r for r in a.rows if r not in known]
         if unknown:
-            print(f"error: unknown row(s) {', '.join(unknown)} for {a.artefact}; known: {', '.join(known)}", file=sys.stderr)
+            print(f"error: unknown row(s) {', '.join(unknown)} for {a.artefact}; known: {', '.join(known)}",
+                  file=sys.stderr)
             return 2
         cells = [c for c in cells if c.row in a.rows]
         cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
@@ -541,7 +550,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
             skipped.append(cell.config.label())
             continue
-        print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False), file=sys.stderr, flush=True)
+        print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False),
+              file=sys.stderr, flush=True)
     if skipped:
         print(f"{len(skipped)} run(s) left to the process training them: {', '.join(skipped)}", file=sys.stderr)
     return 0

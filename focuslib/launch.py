@@ -17,9 +17,10 @@ hook requeues it on SLURM's warning signal). The store's lock is safe across mac
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .config import RunConfig
 from .planner import with_baselines
@@ -46,7 +47,7 @@ class Resources:
     mem_gb: float | None = None
 
     @classmethod
-    def from_profile(cls, profile: Mapping[str, Any], **flags: Any) -> "Resources":
+    def from_profile(cls, profile: Mapping[str, Any], **flags: Any) -> Resources:
         """The profile's ``slurm:`` block (keys ``partition``, ``gpus_per_job``, ``cpus_per_job``,
         ``time`` in minutes, ``mem_gb``) overridden by the ``flags`` (fields of this class) that are
         not ``None``."""
@@ -65,14 +66,14 @@ class RunJob:
     ``checkpoint`` (submitit calls it on preemption or time-out) requeues the same job."""
 
     config: RunConfig
-    runtime: "Runtime"
+    runtime: Runtime
 
     def __call__(self) -> dict[str, Any] | None:
         from .train import run  # noqa: PLC0415
 
         return run(self.config, runtime=self.runtime).final
 
-    def checkpoint(self, *args: Any, **kwargs: Any) -> "submitit.helpers.DelayedSubmission":
+    def checkpoint(self, *args: Any, **kwargs: Any) -> submitit.helpers.DelayedSubmission:
         """Requeue this job unchanged: the trainer finds the run's ``checkpoint.pt`` and resumes."""
         from submitit.helpers import DelayedSubmission  # noqa: PLC0415
 
@@ -84,7 +85,7 @@ class Submitted:
     """One run sent as a job, and the job it waits for."""
 
     config: RunConfig
-    job: "submitit.Job[Any]"
+    job: submitit.Job[Any]
     after: str | None  # the baseline's job id (SLURM dependency afterok)
 
 
@@ -100,7 +101,7 @@ def check_launcher(launcher: str) -> None:
         raise ValueError("--launcher slurm needs SLURM's sbatch on PATH: run on the cluster's login node")
 
 
-def executor(launcher: str, log_dir: Path, resources: Resources, name: str) -> "submitit.AutoExecutor":
+def executor(launcher: str, log_dir: Path, resources: Resources, name: str) -> submitit.AutoExecutor:
     """A submitit executor for ``launcher`` writing its job scripts and logs under ``log_dir``."""
     import submitit  # noqa: PLC0415
 
@@ -117,7 +118,7 @@ def executor(launcher: str, log_dir: Path, resources: Resources, name: str) -> "
     return ex
 
 
-def submit(configs: Sequence[RunConfig], store: ResultsStore, runtime: "Runtime", launcher: str,
+def submit(configs: Sequence[RunConfig], store: ResultsStore, runtime: Runtime, launcher: str,
            resources: Resources, log_dir: Path, name: str = "focuslib") -> list[Submitted]:
     """Send every run of ``configs`` (and the baselines they need) that ``store`` does not hold
     finished as a job; see the module's docstring. The local launcher returns once all ran."""

@@ -5,8 +5,8 @@ seeded ``torch.Generator``, so an epoch is a pure function of ``(seed, epoch)``.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch

@@ -13,8 +13,9 @@ never trained through these losses.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Iterator, Literal, NamedTuple, Sequence
+from typing import Literal, NamedTuple
 
 import pandas as pd
 import torch

@@ -13,9 +13,10 @@ training is refused: stop the job first (it resumes under the new key afterwards
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import yaml
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 #: The first line papermill writes into the cell it injects after the ``parameters`` cell.
 PAPERMILL_HEADER = "# Parameters"

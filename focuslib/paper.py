@@ -12,8 +12,8 @@ Zhang, Sheng, Shen, *FocusNet*, Pattern Recognition 129 (2022) 108709, plus mach
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import pandas as pd
 

@@ -14,10 +14,10 @@ JSON is given, else :data:`ASSUMED_RATE`, stated as an assumption wherever it is
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pandas as pd
 
@@ -52,8 +52,10 @@ def measured_rate(gpu_check_json: str | Path) -> Rate:
                 f"({best['mode']}, {best['images_per_s']:,.0f} img/s ce)", measured=True)
 
 
-@lru_cache(maxsize=None)
-def _flops_per_image(model: str, method: str, hparams: str, dataset: str, small_input: bool | None) -> tuple[float, float]:
+@cache
+def _flops_per_image(
+    model: str, method: str, hparams: str, dataset: str, small_input: bool | None
+) -> tuple[float, float]:
     """(training-step forward FLOPs, plain forward FLOPs) per image of ``model`` under ``method``."""
     from .complexity import count_flops, training_step_flops  # noqa: PLC0415
     from .methods import create_method  # noqa: PLC0415
@@ -112,7 +114,8 @@ def plan_frame(configs: Sequence[RunConfig], store: ResultsStore, rate: Rate = A
     for cfg in with_baselines(configs):
         state, done = _state(store, cfg)
         left = training_flops(cfg, cfg.epochs - done) if state != "finished" else 0.0
-        rows.append({"run": cfg.label(), "data set": cfg.dataset, "profile": cfg.profile, "key": cfg.key(), "state": state,
+        rows.append({"run": cfg.label(), "data set": cfg.dataset, "profile": cfg.profile, "key": cfg.key(),
+                     "state": state,
                      "epochs done": done, "epochs": cfg.epochs, "PFLOPs left": left / 1e15,
                      "GPU-hours left": left / rate.flops_per_second / 3600})
     return pd.DataFrame(rows)

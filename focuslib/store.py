@@ -19,7 +19,8 @@ lock is stale, and taken over, when its holder is a dead process of this host, w
 SLURM job this process is, in an earlier run of it (the job was requeued since), or, for a
 holder on another machine, when its heartbeat is older than :data:`LEASE_SECONDS` by the shared
 filesystem's own clock (that machine died). A live process of this host keeps its lock however old
-its heartbeat (e.g. one started by code from before the heartbeat). A stale lock is removed under a second ``O_EXCL`` file, so
+its heartbeat (e.g. one started by code from before the heartbeat). A stale lock is removed under a
+second ``O_EXCL`` file, so
 two processes taking over the same lock never remove each other's fresh one.
 """
 
@@ -33,9 +34,10 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -309,10 +311,14 @@ class ResultsStore:
         except ValueError as err:
             raise IntegrityError(f"{path} is not valid JSON ({err}). {fix}") from None
         if not isinstance(final, dict):
-            raise IntegrityError(f"{path} holds {type(final).__name__} {final!r:.60}, not the mapping of final metrics. {fix}")
+            raise IntegrityError(
+                f"{path} holds {type(final).__name__} {final!r:.60}, not the mapping of final metrics. {fix}"
+            )
         rows = cls.read_metrics(Path(run_dir))
         if len(rows) != epochs:
-            raise IntegrityError(f"{path.parent / METRICS} has {len(rows)} row(s) for a finished run of {epochs} epoch(s). {fix}")
+            raise IntegrityError(
+                f"{path.parent / METRICS} has {len(rows)} row(s) for a finished run of {epochs} epoch(s). {fix}"
+            )
         last = rows[-1] if rows else {}  # a 0-epoch run (the initialised network) has no rows
         differ = sorted(k for k, v in last.items() if k.startswith("test_") and not _same(final.get(k), v))
         if differ:

@@ -25,10 +25,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, NamedTuple, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -40,8 +41,8 @@ from . import __version__, datasets
 from .config import RunConfig, paper_schedule
 from .loader import batch_indices, epoch_generator, open_split
 from .methods import Method, StepOutput, create_method
-from .resolve import baseline_of, resolve
 from .models import create_model
+from .resolve import baseline_of, resolve
 from .store import CHECKPOINT, WEIGHTS, ResultsStore, read_recorded, remove_recorded, slurm_job, write_recorded
 
 
@@ -290,7 +291,9 @@ class _Predictor(nn.Module):
 
 
 # -- the loop -------------------------------------------------------------------------------
-def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore | None = None, **runtime_kw: Any) -> RunResult:
+def run(
+    cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore | None = None, **runtime_kw: Any
+) -> RunResult:
     """Train ``cfg`` unless the store already holds it finished; return its record.
 
     A two-stage method first obtains its frozen baseline/teacher from the store (training it
@@ -311,7 +314,7 @@ def run(cfg: RunConfig, *, runtime: Runtime | None = None, store: ResultsStore |
         return _train(cfg, store, runtime, device)
 
 
-def _lock(store: ResultsStore, cfg: RunConfig) -> ContextManager[Any]:
+def _lock(store: ResultsStore, cfg: RunConfig) -> contextlib.AbstractContextManager[Any]:
     """The run's store lock, held by rank 0 only (DDP ranks share one run folder)."""
     return store.lock(cfg) if _dist_info()[0] == 0 else contextlib.nullcontext()
 
@@ -336,7 +339,8 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
         test_data = open_split(cfg.dataset, "test", limit=cfg.test_limit, augment=False, **common)
         num_classes = spec.num_classes
         seed_everything(cfg.seed)
-        model, method = build(cfg, num_classes, spec.in_channels, device, sync_batchnorm=runtime.sync_batchnorm and world > 1)
+        model, method = build(cfg, num_classes, spec.in_channels, device,
+                              sync_batchnorm=runtime.sync_batchnorm and world > 1)
         if channels_last:
             model.to(memory_format=torch.channels_last)
             method.to(memory_format=torch.channels_last)
@@ -374,7 +378,9 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
         cached = _teacher_cache(teacher, train_data, runtime, augment, amp, device, channels_last)
         loop = TrainingLoop(cfg, model, method, step_fn, optimizer, train_data, teacher, cached, runtime, amp, device,
                             channels_last, rank, world)
-        stop = cfg.epochs if runtime.stop_after_epochs is None else min(cfg.epochs, start_epoch + runtime.stop_after_epochs)
+        stop = cfg.epochs
+        if runtime.stop_after_epochs is not None:
+            stop = min(cfg.epochs, start_epoch + runtime.stop_after_epochs)
         for epoch in range(start_epoch, stop):
             t0 = time.perf_counter()
             train_stats = _train_epoch(loop, epoch)
@@ -442,7 +448,8 @@ class TrainingLoop:
 
 def _train_epoch(loop: TrainingLoop, epoch: int) -> dict[str, float]:
     """One epoch of SGD; the epoch's mean training loss, accuracy and logged loss terms."""
-    cfg, model, method, step_fn, optimizer, data = loop.cfg, loop.model, loop.method, loop.step_fn, loop.optimizer, loop.data
+    cfg, model, method, step_fn = loop.cfg, loop.model, loop.method, loop.step_fn
+    optimizer, data = loop.optimizer, loop.data
     teacher, cached, runtime, amp, device, channels_last = (loop.teacher, loop.cached, loop.runtime, loop.amp,
                                                             loop.device, loop.channels_last)
     rank, world, method_cls = loop.rank, loop.world, type(loop.method)
@@ -591,7 +598,9 @@ def _dist_info() -> tuple[int, int]:
 def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, world) -> dict[str, Any]:
     return {
         "code_version": code_version(), "torch": torch.__version__, "python": platform.python_version(),
-        "device": str(device), "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device": str(device),
+        "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                        else platform.processor() or platform.machine()),
         "world_size": world, **({"sync_batchnorm": True} if runtime.sync_batchnorm and world > 1 else {}),
         "amp_bf16": amp, "channels_last": channels_last, "compile": runtime.compile,
         "deterministic": deterministic, "threads": torch.get_num_threads(), "eval_every": runtime.eval_every,

@@ -54,7 +54,8 @@ def test_runner_rejects_an_unknown_parameter():
 def test_notebook_helper_rejects_an_unknown_injected_parameter():
     params_cell = "profile = None\ndataset = None\n"
     injected = "# Parameters\ndataset = 'mnist'\ndatset = 'cub200'\n"
-    namespace = {"In": ["", params_cell, injected, "P = accept_parameters(globals())"], "profile": None, "dataset": "mnist"}
+    cells = ["", params_cell, injected, "P = accept_parameters(globals())"]
+    namespace = {"In": cells, "profile": None, "dataset": "mnist"}
     with pytest.raises(UnknownParameterError, match="'datset'.*accepts: dataset, profile"):
         accept_parameters(namespace)
     namespace["In"][2] = "# Parameters\ndataset = 'mnist'\n"
@@ -74,8 +75,10 @@ def test_plain_papermill_rejects_an_unknown_parameter(tmp_path):
 def test_profile_defaults_follow_the_data_set():
     assert resolve_params("table7", {})["profile"] == "smoke"
     cub = resolve_params("table7", {"dataset": "cub200"})
-    assert cub["profile"] == "paper" and cub["datasets"] == ["cub200"] and cub["seeds"] == profile_params("paper", "table7")["seeds"]
-    assert resolve_params("table7", {"profile": "smoke", "dataset": ["digits"]})["epochs"] == profile_params("smoke", "table7")["epochs"]
+    assert cub["profile"] == "paper" and cub["datasets"] == ["cub200"]
+    assert cub["seeds"] == profile_params("paper", "table7")["seeds"]
+    smoke = resolve_params("table7", {"profile": "smoke", "dataset": ["digits"]})
+    assert smoke["epochs"] == profile_params("smoke", "table7")["epochs"]
 
 
 def test_a_failing_notebook_stops_the_build_with_its_name_and_error(tmp_path, monkeypatch):
@@ -116,7 +119,8 @@ def test_the_main_table_never_holds_smoke_rows_and_the_pipeline_check_never_hold
 
     runs = pd.DataFrame([{"row": r, "dataset": d, "model": "lenet5", "seed": s, "x": None, "profile": p, "epochs": e,
                           "key": f"{r}{s}{d}", "test_top1": v}
-                         for r, d, p, e, s, v in [("ce", "mnist", "paper", 200, 0, 99.0), ("ce", "mnist", "paper", 200, 1, 99.2),
+                         for r, d, p, e, s, v in [("ce", "mnist", "paper", 200, 0, 99.0),
+                                                  ("ce", "mnist", "paper", 200, 1, 99.2),
                                                   ("ce", "digits", "smoke", 3, 0, 55.5)]])
     table = report.compare(2, runs)
     main = report.beside_paper(2, table)

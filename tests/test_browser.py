@@ -32,7 +32,8 @@ SHOTS = HTML.parent / "screenshots"
 CHROMIUM = os.environ.get("FOCUSLIB_CHROMIUM", "/usr/bin/chromium")
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'")
+playwright_api = pytest.importorskip("playwright.sync_api",
+                                     reason="playwright is not installed: pip install -e '.[test]'")
 
 
 def toc_pages() -> list[str]:
@@ -50,10 +51,12 @@ def toc_pages() -> list[str]:
 PROBE = """() => {
   const doc = document.documentElement;
   const visible = el => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
-    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && !el.closest('details:not([open])'); };
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none'
+      && !el.closest('details:not([open])'); };
   return {
     overflow: Math.max(doc.scrollWidth, document.body.scrollWidth) - window.innerWidth,
-    widest: [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    widest: [...document.querySelectorAll('body *')]
+              .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
               .slice(0, 3).map(e => e.tagName + '.' + e.className),
     brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     codeInputs: [...document.querySelectorAll('.cell_input, div.cell div.highlight-ipython3')].filter(visible).length,
@@ -63,7 +66,9 @@ PROBE = """() => {
     // tables wider than the column that holds them (they would scroll sideways in their output)
     wideTables: [...document.querySelectorAll('table')].filter(visible).map(t => {
       let c = t.parentElement;
-      while (c && c !== document.body && !['auto', 'scroll'].includes(getComputedStyle(c).overflowX)) c = c.parentElement;
+      while (c && c !== document.body && !['auto', 'scroll'].includes(getComputedStyle(c).overflowX)) {
+        c = c.parentElement;
+      }
       const column = (c && c !== document.body) ? c.clientWidth : doc.clientWidth;
       return {width: Math.round(t.getBoundingClientRect().width), column,
               head: [...t.querySelectorAll('th')].map(h => h.innerText.trim()).filter(Boolean).slice(0, 4).join(' | ')};
@@ -175,7 +180,8 @@ def test_a_page_made_to_overflow_or_to_show_code_fails_the_checks(browser, tmp_p
     (tmp_path / "ok.html").write_text("<html><body><p id='here'>fits</p><a href='ok.html#here'>ok</a></body></html>")
     (tmp_path / "bad.html").write_text(
         "<html><body><div style='width:3000px'>too wide</div>"
-        "<div style='width:300px; overflow-x:auto'><table style='width:900px'><tr><th>wide table</th></tr></table></div>"
+        "<div style='width:300px; overflow-x:auto'>"
+        "<table style='width:900px'><tr><th>wide table</th></tr></table></div>"
         "<div class='cell tag_parameters'><div class='cell_input'>profile = None</div></div>"
         "<img src='missing.png'><a href='nowhere.html'>x</a><a href='ok.html#gone'>y</a></body></html>")
     page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -186,8 +192,8 @@ def test_a_page_made_to_overflow_or_to_show_code_fails_the_checks(browser, tmp_p
     assert probe["overflow"] > 1000 and probe["codeInputs"] == 1 and probe["parameterCells"] == 1
     text = "\n".join(bad)
     assert [t["width"] for t in probe["wideTables"]] == [900]
-    for expected in ("scrolls sideways", "a table is 900 px wide in a 300 px column", "code input", "parameters cell", "image not loaded", "missing page: nowhere.html",
-                     "missing anchor: ok.html#gone"):
+    for expected in ("scrolls sideways", "a table is 900 px wide in a 300 px column", "code input", "parameters cell",
+                     "image not loaded", "missing page: nowhere.html", "missing anchor: ok.html#gone"):
         assert expected in text
 
 

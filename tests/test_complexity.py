@@ -10,8 +10,16 @@ import torch
 from torch import nn
 
 from focuslib import paper
-from focuslib.complexity import (ModelSpec, complexity_table, count_call_flops, count_flops, count_macs,
-                                 count_parameters, flops_by_setting, table4_frame)
+from focuslib.complexity import (
+    ModelSpec,
+    complexity_table,
+    count_call_flops,
+    count_flops,
+    count_macs,
+    count_parameters,
+    flops_by_setting,
+    table4_frame,
+)
 from focuslib.models import create_model
 
 

@@ -29,8 +29,8 @@ def test_the_rule_against_the_papers_gain_and_zero():
 
 
 def _runs(values: dict[str, list[float]]) -> pd.DataFrame:
-    return pd.DataFrame([{"row": row, "dataset": "mnist", "model": "lenet5", "profile": "paper", "epochs": 200, "seed": seed,
-                          "test_top1": v} for row, vs in values.items() for seed, v in enumerate(vs)])
+    return pd.DataFrame([{"row": row, "dataset": "mnist", "model": "lenet5", "profile": "paper", "epochs": 200,
+                          "seed": seed, "test_top1": v} for row, vs in values.items() for seed, v in enumerate(vs)])
 
 
 def test_preregistered_pairs_only_runs_that_trained_and_reports_failures_apart():

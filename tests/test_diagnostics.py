@@ -122,7 +122,8 @@ def test_replay_retrains_the_whole_run_and_finds_the_first_difference(tmp_path, 
     from focuslib.diagnostics import _retrain
 
     partial = _retrain(result.run_dir, None, 1, scratch=tmp_path / "replaying")
-    assert len(partial[0]) == 1 and (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()  # unfinished: kept
+    # unfinished: kept
+    assert len(partial[0]) == 1 and (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()
     resumed = replay(result.run_dir, scratch=tmp_path / "replaying")
     assert resumed["epochs"] == 2 and not (tmp_path / "replaying" / "custom" / result.run_dir.name).exists()
     assert resumed["first_difference"]["epoch"] == 2  # the resumed replay finds the same difference

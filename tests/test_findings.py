@@ -78,7 +78,8 @@ def test_table2_gain_is_paired_by_seed_and_drops_runs_that_did_not_train(tmp_pat
     assert drop["n"] == 4 and drop["did not train"] == 1 and drop["gain"] == pytest.approx(np.mean(kept))
     assert (drop["low"], drop["high"]) == pytest.approx(_interval(kept))
     head = F.headline(parts)  # what the intro's first screen glues
-    assert (head["n"], head["gain"], head["verdict"], head["reading"]) == ("5", "+0.50", "reproduced", "a gain is shown")
+    assert (head["n"], head["gain"], head["verdict"], head["reading"]) == (
+        "5", "+0.50", "reproduced", "a gain is shown")
     cifar = parts[parts["claim"] == "table2-cifar10"].iloc[0]
     assert cifar["verdict"] == "untested" and cifar["n"] == 0
     assert "10 runs" in cifar["needs"] and "GPU" in cifar["needs"] and "not on this machine" in cifar["needs"]
@@ -98,9 +99,11 @@ def test_fig4_trend_and_the_near_chance_claim(tmp_path):
     stops = experiments.FIG4_STOPS
     values = {("ce", s): v for s, v in enumerate(CE)}
     near = {("teacher", s, float(x)): 9.0 + i for s in range(5) for i, x in enumerate(stops)}  # stop 1 at chance
-    near |= {("focusnet_on_teacher", s, float(x)): 99.5 + 0.01 * i + 0.01 * s for s in range(5) for i, x in enumerate(stops)}
+    near |= {("focusnet_on_teacher", s, float(x)): 99.5 + 0.01 * i + 0.01 * s
+             for s in range(5) for i, x in enumerate(stops)}
     root = _store(tmp_path, "fig4", values | near)
-    parts = F.claim_parts(root, str(tmp_path / "nodata"), _claims("fig4-trend-ours", "fig4-chance-ours")).set_index("claim")
+    parts = F.claim_parts(root, str(tmp_path / "nodata"),
+                          _claims("fig4-trend-ours", "fig4-chance-ours")).set_index("claim")
     trend = parts.loc["fig4-trend-ours"]
     assert trend["stops"] == len(stops) and trend["tau"] == pytest.approx(1.0) and trend["verdict"] == "reproduced"
     chance = parts.loc["fig4-chance-ours"]
@@ -125,7 +128,8 @@ def test_findings_has_one_row_per_claim_with_verdicts_from_the_vocabulary(tmp_pa
     assert table.set_index("key").loc["table3", "verdict"] == "untested"
     assert table.set_index("key").loc["complexity", "verdict"] == "reproduced"
     # every artefact the brief names has a claim, and each claim names its page
-    assert {"Table 2", "Table 3", "Table 5", "Table 7", "Table 8", "Table 9", "Table 10", "Fig. 4", "Tables 4, 6"} <= set(table["artefact"])
+    named = {"Table 2", "Table 3", "Table 5", "Table 7", "Table 8", "Table 9", "Table 10", "Fig. 4", "Tables 4, 6"}
+    assert named <= set(table["artefact"])
     html = F.findings_html(table)
     assert html.count("<tr data-verdict=") == len(keys) and "href='table2.html'" in html
 

@@ -21,7 +21,8 @@ def test_gpu_check_runs_every_speed_mode_on_the_cpu(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     doc = json.loads(out.read_text())
     modes = {"fp32", "bf16+channels_last", "bf16+channels_last+compile"}
-    assert {(r["method"], r["mode"]) for r in doc["results"]} == {(m, mode) for m in ("ce", "focusnet") for mode in modes}
+    expected = {(m, mode) for m in ("ce", "focusnet") for mode in modes}
+    assert {(r["method"], r["mode"]) for r in doc["results"]} == expected
     failed = [(r["mode"], r["method"], r.get("error")) for r in doc["results"] if not r["ok"]]
     assert not failed
     assert all(r["images_per_s"] > 0 and r["images"] == 32 and r["train_flops_per_image"] > 0 for r in doc["results"])

@@ -1,4 +1,5 @@
-"""The cluster launcher (focuslib.launch, ``--launcher slurm|local``). The SLURM tests run against a real one-node cluster (``slurm_cluster`` fixture,
+"""The cluster launcher (focuslib.launch, ``--launcher slurm|local``). The SLURM tests run against a
+real one-node cluster (``slurm_cluster`` fixture,
 ``.ci/slurm_up.sh``)."""
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ def test_slurm_runs_focusnet_after_its_baselines_job_and_stores_each_run_once(sl
                 "--cpus-per-job", "1", "--time", "10")
     assert done.returncode == 0, done.stderr[-2000:]
     sent = [line.split() for line in done.stdout.splitlines() if line.startswith("submitted")]
-    assert len(sent) == 2 and sent[0][1].startswith("digits-lenet5-ce-") and sent[1][1].startswith("digits-lenet5-focusnet-")
+    assert len(sent) == 2 and sent[0][1].startswith("digits-lenet5-ce-")
+    assert sent[1][1].startswith("digits-lenet5-focusnet-")
     ce_job, fn_job = sent[0][5], sent[1][5]
     assert sent[1][-1] == ce_job  # "... after job <ce's job>"
     script = (results / ".submitit" / fn_job / f"{fn_job}_submission.sh").read_text()
@@ -136,7 +138,8 @@ def test_a_requeued_slurm_job_comes_back_and_resumes_from_its_checkpoint(slurm_c
         time.sleep(0.5)
     subprocess.run(["scontrol", "requeue", job], check=True)  # as a preemption does
     end = time.time() + 120
-    while "PENDING" not in subprocess.run(["squeue", "-h", "-j", job, "-o", "%T"], capture_output=True, text=True).stdout:
+    squeue = ["squeue", "-h", "-j", job, "-o", "%T"]
+    while "PENDING" not in subprocess.run(squeue, capture_output=True, text=True).stdout:
         assert time.time() < end, "the job was not requeued"
         time.sleep(0.5)
     subprocess.run(["scontrol", "update", f"JobId={job}", "StartTime=now"], check=True)  # skip SLURM's requeue hold

@@ -14,17 +14,10 @@ import torch.nn.functional as F
 
 from focuslib.datasets import load_tensors
 from focuslib.methods import create_method
-from focuslib.methods.frskd import (
-    FRSKD,
-    BiFPNSelfTeacher,
-    _max_pool_same,
-    at_loss,
-    attention_map,
-    frskd_loss,
-    ourloss_frskd_loss,
-)
+from focuslib.methods.frskd import FRSKD, at_loss, attention_map, frskd_loss, ourloss_frskd_loss
 from focuslib.methods.slasd import rotate_views, sla_aggregate, sla_joint_targets, slasd_loss
 from focuslib.models import create_model, penultimate, stage_features
+from focuslib.models.bifpn import BiFPNSelfTeacher
 
 LN2, LN3 = math.log(2), math.log(3)
 
@@ -233,17 +226,8 @@ def test_frskd_loss_by_hand() -> None:
 
 
 # ---------------------------------------------------------------------------------------
-# FRSKD: the BiFPN self-teacher
+# FRSKD: the BiFPN self-teacher's size (its network's own tests: test_model_parts.py)
 # ---------------------------------------------------------------------------------------
-
-
-def test_max_pool_same_pads_right_and_bottom_like_tensorflow() -> None:
-    # 4x4 input 0..15, "same" 3x3/2 pooling: total pad (ceil(4/2) - 1)*2 + 3 - 4 = 1 -> 0 left, 1 right.
-    # Windows rows/cols {0,1,2} and {2,3,pad}: maxima x[2,2] = 10, x[2,3] = 11, x[3,2] = 14, x[3,3] = 15.
-    # (A symmetric padding=1 pool would give windows {-1,0,1}, {1,2,3}: 5, 7, 13, 15.)
-    x = torch.arange(16.0).view(1, 1, 4, 4)
-    assert _max_pool_same(x).squeeze().tolist() == [[10.0, 11.0], [14.0, 15.0]]
-    assert _max_pool_same(torch.zeros(1, 1, 5, 5)).shape[-2:] == (3, 3)  # odd: pad 1 each side -> ceil(5/2)
 
 
 def test_bifpn_parameter_count_matches_official_bifpnc() -> None:
@@ -270,22 +254,6 @@ def test_bifpn_parameter_count_matches_official_bifpnc() -> None:
     assert isinstance(method.self_teacher, BiFPNSelfTeacher)
     assert n_params(method) == 6_478_294
     assert n_params(model) + n_params(method) == 17_749_726
-
-
-@pytest.mark.parametrize("size, sizes", [(16, [16, 8, 4, 2]), (12, [12, 6, 3, 2])])
-def test_bifpn_output_shapes(size: int, sizes: list[int]) -> None:
-    # 12 px gives the odd stage size 3 (up-sampling 2 -> 3 and "same" pooling 3 -> 2 must still line up)
-    torch.manual_seed(0)
-    model = small_resnet18(7)
-    feats, _ = stage_features(model, torch.randn(2, 3, size, size))
-    assert [f.shape[-1] for f in feats] == sizes
-    teacher = BiFPNSelfTeacher([64, 128, 256, 512], num_classes=7)
-    out, logits = teacher(feats)
-    assert [tuple(o.shape) for o in out] == [(2, 2 * c, s, s) for c, s in zip([64, 128, 256, 512], sizes)]
-    assert logits.shape == (2, 7)
-    assert all((o >= 0).all() for o in out)  # outputs are relu(Q_i)
-    with pytest.raises(ValueError, match="expected 4 feature maps"):
-        teacher(feats[1:])
 
 
 def frskd_setup(name: str, **kw: object) -> tuple[torch.nn.Module, FRSKD, torch.Tensor, torch.Tensor]:

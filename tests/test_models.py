@@ -42,11 +42,6 @@ def test_bad_in_channels_and_small_input():
         create_model("resnet18", 10, small_input=None)
 
 
-def test_unknown_option_names_the_model():
-    with pytest.raises(TypeError, match="mobilenetv2_x0_5"):
-        create_model("mobilenetv2_x0_5", 10, width=2)
-
-
 # -- parameter counts ---------------------------------------------------------------------------
 def test_resnets_match_torchvision_published_counts():
     # torchvision's documented counts for the 1000-class ImageNet models.

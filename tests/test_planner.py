@@ -33,7 +33,8 @@ def test_plan_lists_baselines_first_with_their_state_and_the_flops_left(tmp_path
     store = ResultsStore(tmp_path)
     runtime = Runtime(device="cpu", results_dir=str(tmp_path), quiet=True)
     run(focus.teacher, runtime=runtime)  # the baseline is finished ...
-    run(focus, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True, stop_after_epochs=1))  # ... FocusNet 1/3
+    # ... FocusNet 1/3
+    run(focus, runtime=Runtime(device="cpu", results_dir=str(tmp_path), quiet=True, stop_after_epochs=1))
     frame = planner.plan_frame([focus], store, planner.Rate(1e12, "test rate", measured=False))
     assert frame["run"].tolist() == [focus.teacher.label(), focus.label()]
     assert frame["state"].tolist() == ["finished", "partly trained"]
@@ -60,7 +61,8 @@ def test_measured_rate_reads_the_gpu_check_json(tmp_path):
     path = tmp_path / "gpu_check.json"
     path.write_text(json.dumps({"device_name": "NVIDIA H200", "results": [
         {"method": "ce", "mode": "fp32", "ok": True, "images_per_s": 10000.0, "train_flops_per_image": 3e9},
-        {"method": "ce", "mode": "bf16+channels_last", "ok": True, "images_per_s": 30000.0, "train_flops_per_image": 3e9},
+        {"method": "ce", "mode": "bf16+channels_last", "ok": True, "images_per_s": 30000.0,
+         "train_flops_per_image": 3e9},
         {"method": "focusnet", "mode": "bf16+channels_last", "ok": True, "images_per_s": 25000.0,
          "train_flops_per_image": 4e9}]}))
     rate = planner.measured_rate(path)

@@ -18,8 +18,17 @@ import torch
 from focuslib import experiments
 from focuslib.config import RunConfig
 from focuslib.store import IntegrityError, ResultsStore
-from focuslib.train import (CheckpointError, Runtime, load_torch, main, resolve, rng_state, run, save_torch,
-                            set_rng_state)
+from focuslib.train import (
+    CheckpointError,
+    Runtime,
+    load_torch,
+    main,
+    resolve,
+    rng_state,
+    run,
+    save_torch,
+    set_rng_state,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 # The smallest run that trains: LeNet-5 on 64 digits, two epochs, one thread.
@@ -113,7 +122,8 @@ def test_a_quick_run_on_a_paper_data_set_is_custom_not_paper():
     assert quick and {c.config.profile for c in quick} == {"custom"}
     assert {c.config.teacher.profile for c in quick if c.config.teacher} == {"custom"}
     for change in ({"epochs": 200, "batch_size": 64}, {"test_limit": 100}, {"epochs": 100}):
-        cells = experiments.plan("table2", {"dataset": "mnist", "seeds": [0], "methods": ["ce"], "variants": [], **change})
+        cells = experiments.plan("table2",
+                                 {"dataset": "mnist", "seeds": [0], "methods": ["ce"], "variants": [], **change})
         assert [c.config.profile for c in cells] == ["custom"], change
     # the protocol itself stays "paper", with the keys of the committed runs (Fig. 4's stopped baselines too)
     committed = {p.name for p in (REPO / "results" / "paper").iterdir()}
@@ -178,7 +188,8 @@ def _flip_a_byte(path: Path) -> None:
 def test_a_changed_checkpoint_is_refused(store):
     ckpt = store.run_dir(tiny()) / "checkpoint.pt"
     _flip_a_byte(ckpt)
-    with pytest.raises(IntegrityError, match=rf"{re.escape(str(ckpt))} does not match the sha256 .*Delete .* to retrain, or restore"):
+    with pytest.raises(IntegrityError,
+                       match=rf"{re.escape(str(ckpt))} does not match the sha256 .*Delete .* to retrain, or restore"):
         run(tiny(epochs=3), runtime=runtime(store.root))
 
 

@@ -46,7 +46,8 @@ def test_post_hoc_variants_run_on_the_same_baselines():
     kw = {c.row: changed_hparams(c.config) for c in variants}
     assert kw["focusnet[d_attached]"] == {"detach_d": False}
     assert kw["focusnet[official_labels]"] == {"warm_rule": "official", "label_smoothing": 0.1}
-    with pytest.raises(ValueError, match=r"unknown FocusNet variant\(s\) \['focusnet\[x\]'\]; known: focusnet\[d_attached\]"):
+    with pytest.raises(ValueError,
+                       match=r"unknown FocusNet variant\(s\) \['focusnet\[x\]'\]; known: focusnet\[d_attached\]"):
         experiments.plan("table2", {"profile": "paper", "dataset": "mnist", "variants": ["focusnet[x]"]})
 
 
@@ -107,7 +108,8 @@ def _mnist_runs_with_curves(tmp_path: Path, values: dict[tuple[str, int], float]
     for key, final in zip(runs["key"], runs["test_top1"]):
         d = tmp_path / key
         d.mkdir()
-        d.joinpath("metrics.jsonl").write_text(json.dumps({"epoch": 1, "train_loss": train_loss, "test_top1": final}) + "\n")
+        row = {"epoch": 1, "train_loss": train_loss, "test_top1": final}
+        d.joinpath("metrics.jsonl").write_text(json.dumps(row) + "\n")
         run_dirs.append(str(d))
     return runs.assign(run_dir=run_dirs)
 
@@ -119,7 +121,8 @@ def test_summary_and_comparison_with_the_paper():
     assert table.loc["Baseline", "ours"] == "51.00 ± 1.41 (n=2)"
     assert table.loc["Baseline", "paper"] == 50.29  # Table 2, CUB-200
     assert math.isclose(table.loc["Baseline", "ours − paper"], 0.71)
-    assert table.loc["FocusNet (Ours)", "ours"] == "60.00 (n=1)" and table.loc["FocusNet (Ours)", "profile"] == "full protocol"
+    assert table.loc["FocusNet (Ours)", "ours"] == "60.00 (n=1)"
+    assert table.loc["FocusNet (Ours)", "profile"] == "full protocol"
 
 
 def test_a_stand_in_data_set_is_never_compared_with_the_paper():
@@ -201,7 +204,8 @@ def test_health_flags_diverged_and_chance_runs(tmp_path):
         d = tmp_path / name
         d.mkdir()
         d.joinpath("metrics.jsonl").write_text("".join(
-            json.dumps({"epoch": i + 1, "train_loss": l, "test_top1": a}) + "\n" for i, (l, a) in enumerate(zip(losses, accs))))
+            json.dumps({"epoch": i + 1, "train_loss": loss, "test_top1": acc}) + "\n"
+            for i, (loss, acc) in enumerate(zip(losses, accs))))
         return str(d)
 
     nan = float("nan")
@@ -223,7 +227,8 @@ def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
     runs["model"] = "lenet5"
     text = report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent")
     assert "the paper's table has no numbers here (our addition)" in text
-    assert "Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)" in text
+    assert ("Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)"
+            in text)
     assert "FocusNet (Ours)'s gain over its own baseline, paired by seed: -0.10 (n=1), 0/1 seeds gaining." in text
     assert "paper's gain" not in text
     # The paper ranks Baseline < L_cls < FocusNet on both CUB-200 and Stanford Dogs: 3 pairs; ours keeps 1.
@@ -311,12 +316,14 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     # seed 0's FocusNet on its stopped baselines: 98.9, 99.1, 99.3, 99.4 (mean 99.175); on its fully trained one 98.675
     on_full = pd.DataFrame([{**runs.iloc[0].to_dict(), "row": "focusnet", "test_top1": 98.675}])
     assert ("Against FocusNet on the fully trained baseline of the same seed, FocusNet on a stopped baseline is higher "
-            "in 4 of 4 pairs of runs that trained (mean +0.50 points).") in report.describe_fig4(pd.concat([runs, on_full]))
+            "in 4 of 4 pairs of runs that trained (mean +0.50 points).") in report.describe_fig4(
+        pd.concat([runs, on_full]))
     # a FocusNet run at chance drags its stop's mean: named, and the trend read again without it
     failed = runs.assign(test_top1=runs["test_top1"].where(
         (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))
     text = report.describe_fig4(failed)
-    assert "1 FocusNet run did not train (focusnet_on_teacher seed 1 on the 20-epoch baseline); without it: Across" in text
+    assert ("1 FocusNet run did not train (focusnet_on_teacher seed 1 on the 20-epoch baseline); without it: Across"
+            in text)
     # with it, the 20-epoch stop's mean is (99.3 + 9.8) / 2: 4 of 6 pairs concordant, tau = +0.33; without it
     # seed 0 alone (99.3) sits above the 30-epoch stop (98.9): 5 of 6 concordant, tau = +0.67
     assert "(Kendall τ = +0.33, p = 0.75;" in text and "from 54.55 to 98.90" in text
@@ -355,7 +362,8 @@ def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir,
 
 
 def test_a_failed_variant_stays_out_of_the_papers_ordering_statement(tmp_path):
-    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("focusnet", 0): 99.1, ("focusnet[d_attached]", 0): 9.74},
+    runs = _mnist_runs_with_curves(tmp_path,
+                                   {("ce", 0): 99.0, ("focusnet", 0): 99.1, ("focusnet[d_attached]", 0): 9.74},
                                    train_loss=3.2)
     assert len(report.health(runs)) == 1  # the health table still lists it
     text = report.describe_ordering(runs)
@@ -383,7 +391,8 @@ def test_t_interval_and_what_it_says_about_the_papers_gain():
         "no significant gain or loss, and the paper's gain of +0.25 is not ruled out either: 5 seeds")
     assert report.gain_verdict(-0.48, 0.10, 0.25, 5) == (
         "no significant gain or loss (at 95%, n=5), and the paper's gain of +0.25 is outside it")
-    assert report.gain_verdict(0.1, 0.4, 0.25, 3) == "a significant gain (at 95%, n=3), and the paper's gain of +0.25 is inside it"
+    assert report.gain_verdict(0.1, 0.4, 0.25, 3) == (
+        "a significant gain (at 95%, n=3), and the paper's gain of +0.25 is inside it")
     assert report.gain_verdict(-0.9, -0.1, float("nan"), 3) == "a significant loss (at 95%, n=3)"
 
 
@@ -417,8 +426,9 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     failed.write_text(json.dumps({"epoch": 1, "train_loss": 2.3, "test_top1": 10.0}) + "\n")
     text = report.describe_health(runs, profile="smoke")
     seed0 = json.loads((Path(runs["run_dir"][0]) / "metrics.jsonl").read_text().splitlines()[0])["train_top1"]
-    assert text == ("- **digits (lenet5), smoke (not a reproduction)**: 1 of 2 finished runs did not train (ce 1 of 2). "
-                    "Failure rate 50% (exact 95% interval 1% to 99%). Each was already at chance after its first epoch. "
+    assert text == ("- **digits (lenet5), smoke (not a reproduction)**: 1 of 2 finished runs did not train "
+                    "(ce 1 of 2). Failure rate 50% (exact 95% interval 1% to 99%). "
+                    "Each was already at chance after its first epoch. "
                     f"Mean train accuracy over the first epoch of the runs that did train, per row: ce {seed0:.1f}%.")
     assert report.first_epoch(runs, profile="smoke").loc[("digits", "lenet5", "ce")].tolist() == [seed0]
     probes = [experiments.Probe(0.01), experiments.Probe(0.1, warmup_epochs=1)]
@@ -430,8 +440,8 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
         f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.1 after a 1-epoch linear warm-up: "
         f"{final[1]:.2f}% (1 of 1 probed).")
     todo = report.remedies(runs, profile="smoke")
-    assert todo["remedy"].tolist() == ["not run: python -m focuslib.experiments table2 --profile smoke --dataset digits "
-                                       "--rows 'ce' --seeds 1 --remedy"]
+    assert todo["remedy"].tolist() == ["not run: python -m focuslib.experiments table2 --profile smoke "
+                                       "--dataset digits --rows 'ce' --seeds 1 --remedy"]
     with_probes = report.describe_health(runs, profile="smoke")
     experiments.run_plan([replace(ce[1], config=experiments.remedy_config(ce[1].config))], results_dir=str(results_dir),
                          device="cpu")
@@ -513,18 +523,21 @@ def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(
     from focuslib.store import ResultsStore
 
     store = ResultsStore(tmp_path / "results")
-    values = {"ce": [99.2, 99.3, 99.4, 99.3, 99.35], "focusnet": [99.0, 99.1, 98.9, 99.0, 99.05], "dropmax": [99.4, 11.35]}
+    values = {"ce": [99.2, 99.3, 99.4, 99.3, 99.35], "focusnet": [99.0, 99.1, 98.9, 99.0, 99.05],
+              "dropmax": [99.4, 11.35]}
     for c in experiments.plan("table2", {"profile": "paper"}):
         if c.dataset == "mnist" and c.seed < len(values.get(c.row, [])):
             final = {"test_top1": values[c.row][c.seed]}
             store.start(c.config, {})
-            store.write_metrics(c.config, [{"epoch": e + 1, "train_loss": 0.1, **final} for e in range(c.config.epochs)])
+            store.write_metrics(c.config,
+                                [{"epoch": e + 1, "train_loss": 0.1, **final} for e in range(c.config.epochs)])
             store.finish(c.config, final)  # a finished run's record: one metrics row per epoch, ending at its final
     status = report.status(results_dir=str(store.root), data_root=str(tmp_path / "nodata"))
     mnist = status[status["data set"] == "mnist"].set_index("method")
     assert mnist.loc["Baseline", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "yes", 0]
     # 99.56 lies far above every FocusNet seed: complete, and it disagrees
-    assert mnist.loc["FocusNet (Ours)", ["status", "paper in our 95% CI", "did not train"]].tolist() == ["complete", "no", 0]
+    assert mnist.loc["FocusNet (Ours)", ["status", "paper in our 95% CI", "did not train"]].tolist() == [
+        "complete", "no", 0]
     assert mnist.loc["DropMax [8]", ["status", "seeds", "did not train"]].tolist() == ["partial", "2/5", 1]
 
 
@@ -553,7 +566,8 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     doc["earlier"][0]["code_version"] = "0.1.0+abc.dirty"
     (focus.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
     text = report.describe_provenance(report.provenance(tmp_path))
-    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text and "1 not replayed by committed" in text
+    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text
+    assert "1 not replayed by committed" in text
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def.dirty", "identical": True}))
     assert "1 not replayed by committed code yet" in report.describe_provenance(report.provenance(tmp_path))
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": True}))
@@ -595,13 +609,15 @@ def test_health_tells_apart_the_runs_of_one_row_and_seed_at_fig4s_stops(tmp_path
         cfg = RunConfig(dataset="mnist", model="lenet5", method="focusnet", epochs=2, milestones=(), profile="paper",
                         method_kwargs={"stop": stop})  # a distinct config per folder; never trained here
         d.joinpath("config.yaml").write_text(yaml.safe_dump({"config": cfg.to_dict()}))
-        d.joinpath("metrics.jsonl").write_text("".join(json.dumps({"epoch": e, "train_loss": 0.1, "test_top1": v}) + "\n"
-                                                       for e, v in [(1, 9.8 if stop == 50 else 95.0), (2, final)]))
+        d.joinpath("metrics.jsonl").write_text("".join(
+            json.dumps({"epoch": e, "train_loss": 0.1, "test_top1": v}) + "\n"
+            for e, v in [(1, 9.8 if stop == 50 else 95.0), (2, final)]))
         rows.append({"row": "focusnet_on_teacher", "dataset": "mnist", "model": "lenet5", "seed": 0, "x": float(stop),
                      "profile": "paper", "epochs": 2, "test_top1": final, "run_dir": str(d)})
     runs = pd.DataFrame(rows)
     failed = report.health(runs)
-    assert failed[["x", "run", "final"]].values.tolist() == [[40.0, "mnist-lenet5-focusnet-s0-e200-0000000000000040", 9.74]]
+    assert failed[["x", "run", "final"]].values.tolist() == [
+        [40.0, "mnist-lenet5-focusnet-s0-e200-0000000000000040", 9.74]]
     text = report.describe_health(runs)
     assert "1 of 3 finished runs did not train (focusnet_on_teacher 1 of 3)" in text
     assert "0 of them were at chance after their first epoch" in text
@@ -673,7 +689,8 @@ def test_sources_name_each_full_protocol_run_and_its_code() -> None:
     for folder, versions in zip(found["run folder"], found["code versions"]):
         doc = yaml.safe_load((repo / "results" / folder / "config.yaml").read_text())
         # every process that trained the run, oldest first, each version once
-        wanted = list(dict.fromkeys([p["code_version"] for p in doc.get("earlier") or []] + [doc["runtime"]["code_version"]]))
+        earlier = [p["code_version"] for p in doc.get("earlier") or []]
+        wanted = list(dict.fromkeys(earlier + [doc["runtime"]["code_version"]]))
         assert versions == ", ".join(wanted)
     block = report.sources_block(runs)
     assert block.startswith("<details class='sources'>") and f"{len(runs)} full-protocol runs" in block

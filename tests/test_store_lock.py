@@ -86,7 +86,8 @@ def test_one_of_several_processes_takes_over_a_stale_lock(tmp_path):
             "profile='smoke'))\n"
             "print('ready', flush=True)\n"
             f"while not Path({str(go)!r}).exists():\n    time.sleep(0.005)\n"
-            f"try:\n    with ResultsStore({str(tmp_path)!r}).lock(cfg):\n        print('took', flush=True); time.sleep(3)\n"
+            f"try:\n    with ResultsStore({str(tmp_path)!r}).lock(cfg):\n"
+            "        print('took', flush=True); time.sleep(3)\n"
             "except RunLockedError:\n    print('locked')\n")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO)}) for _ in range(4)]

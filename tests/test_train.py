@@ -140,7 +140,8 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     killed_dir = tmp_path / "killed" / "custom" / ref_dir.name
     deadline = time.time() + 300
     while time.time() < deadline:  # wait for the first epoch's checkpoint, then kill inside epoch 2
-        rows = (killed_dir / "metrics.jsonl").read_text().splitlines() if (killed_dir / "metrics.jsonl").exists() else []
+        metrics = killed_dir / "metrics.jsonl"
+        rows = metrics.read_text().splitlines() if metrics.exists() else []
         if len(rows) >= 1 and (killed_dir / "checkpoint.pt").exists():
             break
         time.sleep(0.02)
@@ -154,7 +155,10 @@ def test_sigkill_mid_epoch_then_resume_is_bit_identical(tmp_path):
     assert "resuming digits-lenet5-ce-s0-e5 at epoch" in resumed.stderr  # the same command resumes by default
     a, b = load_torch(ref_dir / "model.pt"), load_torch(killed_dir / "model.pt")
     assert all(torch.equal(a["model"][k], b["model"][k]) for k in a["model"])
-    strip = lambda d: [{k: v for k, v in json.loads(x).items() if not k.endswith("seconds")} for x in (d / "metrics.jsonl").read_text().splitlines()]  # noqa: E731
+    def strip(d: Path) -> list[dict]:
+        lines = (d / "metrics.jsonl").read_text().splitlines()
+        return [{k: v for k, v in json.loads(x).items() if not k.endswith("seconds")} for x in lines]
+
     assert strip(ref_dir) == strip(killed_dir)
 
 
@@ -210,8 +214,8 @@ def test_a_fixed_thread_count_is_used_while_training_and_restored(tmp_path):
     for outside in (1, 2):
         torch.set_num_threads(outside)
         try:
-            result = run(tiny(epochs=1, milestones=()), runtime=Runtime(device="cpu", results_dir=str(tmp_path / str(outside)),
-                                                                        quiet=True, threads=1))
+            runtime = Runtime(device="cpu", results_dir=str(tmp_path / str(outside)), quiet=True, threads=1)
+            result = run(tiny(epochs=1, milestones=()), runtime=runtime)
             assert torch.get_num_threads() == outside  # restored after the run
         finally:
             torch.set_num_threads(ambient)
@@ -365,6 +369,7 @@ def test_a_two_stage_run_records_its_baselines_weights_and_the_cpu(tmp_path, one
     facts = yaml.safe_load((result.run_dir / "config.yaml").read_text())["runtime"]
     weights = ResultsStore(tmp_path).run_dir(base) / "model.pt"
     assert facts["teacher_weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
-    assert facts["cpu"] and facts["cpu_capability"] in {"DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "NO AVX"}
+    assert facts["cpu"]
+    assert facts["cpu_capability"] in {"DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "NO AVX"}
     base_facts = yaml.safe_load((ResultsStore(tmp_path).run_dir(base) / "config.yaml").read_text())["runtime"]
     assert "teacher_weights_sha256" not in base_facts

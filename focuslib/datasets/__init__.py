@@ -5,6 +5,8 @@ data set, ``load_tensors`` an in-memory uint8 split for :class:`BatchAugment`, `
 spec row (sizes, normalisation, augmentation, schedule), ``list_datasets`` the names.
 """
 
+# Importing the loader modules registers them.
+from . import cifar, cub200, digits, folders, imagenet_dogs, mnist, stanford_dogs, tinyimagenet  # noqa: F401
 from .api import FocusDataset, check_available, create_dataset, is_available, load_tensors
 from .batch_augment import BatchAugment
 from .catalog import DATASETS, get_spec, list_datasets
@@ -12,9 +14,6 @@ from .errors import DatasetNotFoundError, IncompleteDatasetError
 from .sources import ImageFiles, ImageTensors
 from .spec import DatasetSpec
 from .transforms import build_transform
-
-# Importing the loader modules registers them.
-from . import cifar, cub200, digits, folders, imagenet_dogs, mnist, stanford_dogs, tinyimagenet  # noqa: F401
 
 __all__ = [
     "BatchAugment",

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Literal, Union
+from collections.abc import Callable
+from typing import Any, Literal
 
 from PIL import Image
 from torch import Tensor
@@ -19,7 +20,7 @@ from .transforms import build_transform
 
 SPLITS = {"train": "train", "test": "test", "val": "test"}
 
-Transform = Union[Literal["default", "train", "test"], None, Callable[[Image.Image], Any]]
+Transform = Literal["default", "train", "test"] | None | Callable[[Image.Image], Any]
 
 
 class FocusDataset(Dataset):

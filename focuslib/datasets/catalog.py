@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Union
 
 from ..registry import Registry
 from .errors import DatasetNotFoundError, IncompleteDatasetError
 from .sources import ImageFiles, ImageTensors
 from .spec import SPEC_TABLE, DatasetSpec
 
-Loader = Callable[..., Union[ImageTensors, ImageFiles]]
+Loader = Callable[..., ImageTensors | ImageFiles]
 
 
 @dataclass(frozen=True)

@@ -49,4 +49,4 @@ class Layout:
 
 def describe_layouts(root: Path, *layouts: Layout) -> str:
     """The ``expected`` text of a not-found error listing each layout that was tried."""
-    return "one of these layouts (tried in order):\n" + "\n".join(l.describe(root) for l in layouts)
+    return "one of these layouts (tried in order):\n" + "\n".join(layout.describe(root) for layout in layouts)

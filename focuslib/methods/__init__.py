@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ..registry import Registry
 from .base import Method, StepOutput, declared_hparams
@@ -53,9 +54,10 @@ def list_methods() -> list[str]:
     return METHODS.names()
 
 
-# Importing the modules registers their methods.
-from . import ce, focusnet, dropmax, kd  # noqa: E402,F401  (issue 4)
-from . import tfkd, one, ddgsd, byot, cskd, slasd, frskd  # noqa: E402,F401  (issue 8)
-from . import onestage  # noqa: E402,F401  (issue 22)
+# Importing the modules registers their methods (after register_method exists: they import it).
+from . import byot, ce, cskd, ddgsd, dropmax, focusnet, frskd, kd, one, onestage, slasd, tfkd  # noqa: E402,F401
 
-__all__ = ["Method", "StepOutput", "canonical_hparams", "create_method", "non_default_hparams", "list_methods", "register_method", "METHODS"]
+__all__ = [
+    "Method", "StepOutput", "canonical_hparams", "create_method", "non_default_hparams", "list_methods",
+    "register_method", "METHODS",
+]

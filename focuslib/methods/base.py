@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+from ..losses import wide
 
 
 @dataclass
@@ -24,6 +27,13 @@ class StepOutput:
     logits: Tensor
     targets: Tensor
     terms: dict[str, Tensor] = field(default_factory=dict)
+
+
+def cross_entropy_output(logits: Tensor, y: Tensor) -> StepOutput:
+    """The step output of plain cross-entropy (paper Eq. 3) on ``logits``, logged as ``ce`` (the
+    ``ce`` baseline's step, and the warm-up step of the one-stage FocusNet variants)."""
+    loss = F.cross_entropy(wide(logits), y)  # bf16 up to float32; float64 stays
+    return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms={"ce": loss.detach()})
 
 
 class Method(nn.Module):

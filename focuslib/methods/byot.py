@@ -9,21 +9,12 @@ The ICCV paper gives no head architecture; its weights (alpha 0.1, T 3, beta 1e-
 the unofficial port ``luanyunteng/pytorch-be-your-own-teacher @ 8045079`` (``train.py``
 L64-68, L196-228).
 
-Heads (journal code), one per shallow stage k = 1..3 of a torchvision ResNet, built in
-:meth:`BYOT.setup` so that they are parameters of the method:
-
-* attention: ``SepConv(c_k, c_k)`` (stride 2) -> bilinear up-sampling back to the stage's size ->
-  sigmoid; the stage output is multiplied by this map (the backbone itself is unchanged);
-* bottleneck: ``SepConv`` chain ``c_k -> c_{k+1} -> ... -> c_4`` (each halves the resolution),
-  then average pooling; ``SepConv`` = dw3x3/s2 -> pw -> BN -> ReLU -> dw3x3 -> pw -> BN -> ReLU;
-* classifier: ``Linear(c_4, N)``.
+Heads (journal code), one per shallow stage k = 1..3 of a torchvision ResNet
+(:class:`focuslib.models.heads.ByotHead`: attention, ``SepConv`` bottleneck, classifier), built
+in :meth:`BYOT.setup` so that they are parameters of the method.
 
 The deepest classifier is the model's own ``avgpool`` + ``fc`` (the official ``scala4`` + ``fc4``),
 and ``predict`` uses it (the usual choice; FocusNet does not say which classifier it evaluated).
-Two deviations, both identities at the official 32x32 input: global average pooling replaces
-``AvgPool2d(4, 4)`` (which only pools to 1x1 on a 4x4 map, so the official code cannot run at
-64x64), and the up-sampling goes to the stage's own size instead of ``scale_factor=2`` (the same
-for even sizes).
 
 Parameter count (ResNet-18 with the 3x3 stem, 200 classes): backbone 11,271,432 + heads
 1,216,216 = 12,487,648, i.e. FocusNet Table 6's 12.49 M exactly. The journal code's feature
@@ -34,15 +25,15 @@ three but uses two), +525,312 at training time only.
 
 from __future__ import annotations
 
-from itertools import pairwise
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..losses import distillation_kl
-from ..models import stage_features
+from ..models import resnet_stage_channels, stage_features
+from ..models.heads import ByotHead
 from . import register_method
 from .base import Method, StepOutput
 
@@ -53,65 +44,6 @@ BYOT_DEFAULTS: dict[str, tuple[float, float]] = {"official": (0.3, 0.03), "paper
 #: Shallow stages whose features are distilled in the journal code: its loop skips the head
 #: next to the deepest one (``if index != 1`` over the deepest-first list), i.e. stage 3.
 OFFICIAL_FEATURE_STAGES: tuple[int, ...] = (1, 2)
-
-
-def resnet_stage_channels(model: nn.Module, method: str) -> tuple[int, int, int, int]:
-    """Output channels of ``layer1..layer4`` of a torchvision ResNet (64, 128, 256, 512 for
-    ResNet-18); a clear error for any other network, since ``method`` attaches to these stages."""
-    missing = [a for a in ("conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc") if not hasattr(model, a)]
-    if missing:
-        raise TypeError(
-            f"method {method!r} needs a torchvision ResNet (resnet18 / resnet34); "
-            f"{type(model).__name__} has no {', '.join(missing)}"
-        )
-    # the first block of stage k+1 reads stage k's output
-    shallow = tuple(getattr(model, f"layer{k}")[0].conv1.in_channels for k in (2, 3, 4))
-    return (*shallow, model.fc.in_features)
-
-
-def init_conv_like_resnet(module: nn.Module) -> nn.Module:
-    """Kaiming-normal (fan-out, ReLU) init of every ``Conv2d`` in ``module``, as torchvision's
-    ResNet and the BYOT code initialise theirs; returns ``module``."""
-    for m in module.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-    return module
-
-
-def sep_conv(c_in: int, c_out: int) -> nn.Sequential:
-    """BYOT's ``SepConv``: two depthwise-separable 3x3 convolutions, the first with stride 2."""
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_in, 3, stride=2, padding=1, groups=c_in, bias=False),
-        nn.Conv2d(c_in, c_in, 1, bias=False),
-        nn.BatchNorm2d(c_in),
-        nn.ReLU(),
-        nn.Conv2d(c_in, c_in, 3, stride=1, padding=1, groups=c_in, bias=False),
-        nn.Conv2d(c_in, c_out, 1, bias=False),
-        nn.BatchNorm2d(c_out),
-        nn.ReLU(),
-    )
-
-
-class ByotHead(nn.Module):
-    """Attention, bottleneck and classifier for one shallow stage; ``channels`` runs from the
-    stage's width to the deepest stage's width, e.g. ``(128, 256, 512)`` for ResNet-18's layer2."""
-
-    def __init__(self, channels: Sequence[int], num_classes: int) -> None:
-        super().__init__()
-        self.attention = sep_conv(channels[0], channels[0])
-        self.bottleneck = nn.Sequential(
-            *(sep_conv(a, b) for a, b in pairwise(channels)), nn.AdaptiveAvgPool2d(1), nn.Flatten()
-        )
-        self.fc = nn.Linear(channels[-1], num_classes)
-        init_conv_like_resnet(self)
-
-    def forward(self, stage_output: Tensor) -> tuple[Tensor, Tensor]:
-        """Logits ``(B, N)`` and the pooled bottleneck feature ``(B, c_4)``."""
-        attention = F.interpolate(
-            self.attention(stage_output), size=stage_output.shape[-2:], mode="bilinear", align_corners=False
-        )
-        feature = self.bottleneck(torch.sigmoid(attention) * stage_output)
-        return self.fc(feature), feature
 
 
 def _soft_cross_entropy(logits: Tensor, teacher_logits: Tensor, temperature: float) -> Tensor:
@@ -221,7 +153,10 @@ class BYOT(Method):
             return [None] * len(head_features)
         if self.form == "paper":
             return list(head_features)
-        return [self.adaptation[str(k)](h) if str(k) in self.adaptation else None for k, h in enumerate(head_features, 1)]
+        return [
+            self.adaptation[str(k)](h) if str(k) in self.adaptation else None
+            for k, h in enumerate(head_features, 1)
+        ]
 
     def training_step(
         self,

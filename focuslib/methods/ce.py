@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..losses import wide
 from . import register_method
-from .base import Method, StepOutput
+from .base import Method, StepOutput, cross_entropy_output
 
 
 @register_method
@@ -26,9 +24,3 @@ class CrossEntropy(Method):
         num_epochs: int = 1,
     ) -> StepOutput:
         return cross_entropy_output(model(x), y)
-
-
-def cross_entropy_output(logits: Tensor, y: Tensor) -> StepOutput:
-    """The step output of plain cross-entropy (Eq. 3) on ``logits``, logged as ``ce``."""
-    loss = F.cross_entropy(wide(logits), y)  # bf16 up to float32; float64 stays
-    return StepOutput(loss=loss, logits=logits.detach(), targets=y, terms={"ce": loss.detach()})

@@ -22,7 +22,6 @@ T 4, squared difference of the scalar feature means); both are documented, neith
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn

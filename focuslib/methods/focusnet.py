@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from torch import Tensor, nn
 
 from ..losses import WarmRule, focus_picking_terms, validate_focus_options, warm_mask

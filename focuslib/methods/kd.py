@@ -12,7 +12,6 @@ elements; ours is the per-sample sum averaged over the batch (``batchmean``), Hi
 
 from __future__ import annotations
 
-
 import torch.nn.functional as F
 from torch import Tensor, nn
 

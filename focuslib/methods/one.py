@@ -10,27 +10,27 @@ global average pool -> Linear(C, 3) -> BatchNorm1d -> ReLU -> softmax, and the g
 branch logits is the on-the-fly teacher. For a torchvision ResNet the same split shares
 stem..layer3 and copies layer4 + fc (FocusNet does not say where it split ResNet-18; this mapping
 is the natural one, methods.md Sec. 5). Branch 0 *is* the model's own layer4 + fc; the other
-branches are deep copies made in :meth:`ONE.setup` and re-initialised, because the official
-branches are built separately and start from different random weights (identical copies would
-receive identical gradients and never diverge). Only branch 0 is deployed (``predict`` = the
+branches are deep copies made in :meth:`ONE.setup` and re-initialised
+(:func:`focuslib.models.fresh_copy`), because the official branches are built separately and
+start from different random weights (identical copies would receive identical gradients and
+never diverge). Only branch 0 is deployed (``predict`` = the
 plain model), which is what FocusNet's Table 6 counts (11.27 M).
 """
 
 from __future__ import annotations
 
-import copy
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..losses import distillation_kl
-from ..models import stage_features
+from ..models import fresh_copy, resnet_stage_channels, stage_features
+from ..models.heads import ensemble_gate
 from . import register_method
 from .base import Method, StepOutput
-from .byot import init_conv_like_resnet, resnet_stage_channels
 
 #: Epochs of the official CIFAR-100 run (``scripts/ONE_ResNet32.sh``), against which the
 #: ramp-up length is scaled when ``scale_rampup=True``.
@@ -66,7 +66,8 @@ def one_loss(
     """
     if gate.ndim != 2 or gate.shape != (targets.shape[0], len(branch_logits)):
         raise ValueError(
-            f"gate must have shape (batch, branches) = ({targets.shape[0]}, {len(branch_logits)}), got {tuple(gate.shape)}"
+            f"gate must have shape (batch, branches) = ({targets.shape[0]}, {len(branch_logits)}), "
+            f"got {tuple(gate.shape)}"
         )
     stacked = torch.stack(list(branch_logits))  # (K, B, N)
     ensemble = (gate.t().unsqueeze(-1) * stacked).sum(dim=0)
@@ -81,16 +82,6 @@ def one_loss(
         "weight": torch.tensor(consistency_weight, device=loss.device),
     }
     return loss, terms
-
-
-def _fresh_copy(module: nn.Module) -> nn.Module:
-    """A deep copy with new random weights: convolutions as torchvision's ResNet initialises
-    them (Kaiming normal, fan-out), every other layer by its own ``reset_parameters``."""
-    clone = copy.deepcopy(module)
-    for m in clone.modules():
-        if not isinstance(m, nn.Conv2d) and hasattr(m, "reset_parameters"):
-            m.reset_parameters()
-    return init_conv_like_resnet(clone)
 
 
 @register_method
@@ -130,16 +121,9 @@ class ONE(Method):
         """Add ``num_branches - 1`` fresh copies of ``model.layer4`` and ``model.fc`` and the gate."""
         shared_channels = resnet_stage_channels(model, self.name)[2]
         device = next(model.parameters()).device
-        self.layer4 = nn.ModuleList(_fresh_copy(model.layer4) for _ in range(self.num_branches - 1))
-        self.fc = nn.ModuleList(_fresh_copy(model.fc) for _ in range(self.num_branches - 1))
-        self.gate = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Linear(shared_channels, self.num_branches),
-            nn.BatchNorm1d(self.num_branches),
-            nn.ReLU(),
-            nn.Softmax(dim=1),
-        ).to(device)
+        self.layer4 = nn.ModuleList(fresh_copy(model.layer4) for _ in range(self.num_branches - 1))
+        self.fc = nn.ModuleList(fresh_copy(model.fc) for _ in range(self.num_branches - 1))
+        self.gate = ensemble_gate(shared_channels, self.num_branches).to(device)
 
     @property
     def uses_run_length(self) -> bool:  # type: ignore[override]

@@ -26,8 +26,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from . import register_method
-from .base import StepOutput
-from .ce import cross_entropy_output
+from .base import StepOutput, cross_entropy_output
 from .focusnet import FocusNet
 
 
@@ -91,7 +90,7 @@ class FocusNetEMA(FocusNet):
     def setup(self, model: nn.Module, num_classes: int) -> None:
         self.ema = copy.deepcopy(model).requires_grad_(False).eval()
 
-    def train(self, mode: bool = True) -> "FocusNetEMA":
+    def train(self, mode: bool = True) -> FocusNetEMA:
         """Switch the method's modules, but keep the EMA branch in eval mode (see the class doc)."""
         super().train(mode)
         if "ema" in self._modules:

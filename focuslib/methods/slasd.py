@@ -13,7 +13,6 @@ logits ``agg[b, c] = mean_k joint[4b + k, 4c + k]`` (detached).
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn

@@ -19,7 +19,6 @@ is written out here (``kl_reduction``), keeping the official scale by default.
 
 from __future__ import annotations
 
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn

@@ -1,6 +1,11 @@
 """Networks of the paper (Sec. 4.2): LeNet-5, ResNet-18/34 and MobileNetV2 x0.5, over one registry;
 and ResNet-20 (He et al. 2016's CIFAR ResNet; our addition, for CIFAR-10 on the CPU).
 
+The parts that compared methods add to a backbone live here too (not registered, they are no
+classifiers of their own): :mod:`.heads` (BYOT's per-stage heads, ONE's gate), :mod:`.bifpn`
+(FRSKD's BiFPN self-teacher), and the stage helpers :func:`stage_features`,
+:func:`stage_channels`, :func:`resnet_stage_channels`.
+
 >>> sorted(list_models())
 ['lenet5', 'mobilenetv2_x0_5', 'resnet18', 'resnet20', 'resnet34']
 >>> model = create_model("resnet18", num_classes=10, small_input=True)
@@ -15,9 +20,9 @@ from typing import Any
 
 from torch import nn
 
-from .base import MODELS, classifier, penultimate
 from . import cifar_resnet, lenet, mobilenet, resnet  # noqa: F401  (importing registers the models)
-from .resnet import stage_features
+from .base import MODELS, classifier, fresh_copy, init_conv_like_resnet, penultimate
+from .resnet import resnet_stage_channels, stage_channels, stage_features
 
 
 def _check_count(name: str, value: Any) -> int:
@@ -50,4 +55,7 @@ def list_models() -> list[str]:
     return MODELS.names()
 
 
-__all__ = ["create_model", "list_models", "penultimate", "classifier", "stage_features", "MODELS"]
+__all__ = [
+    "create_model", "list_models", "penultimate", "classifier", "stage_features", "stage_channels",
+    "resnet_stage_channels", "init_conv_like_resnet", "fresh_copy", "MODELS",
+]

@@ -1,10 +1,12 @@
 """What every model family shares: the registry, the features/head split behind
-:func:`penultimate` and :func:`classifier`, and the stem-conv replacement helper."""
+:func:`penultimate` and :func:`classifier`, and the initialisation helpers (a stem-conv
+replacement, He initialisation of convolutions, a freshly initialised copy of a module)."""
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from torch import Tensor, nn
 
@@ -69,8 +71,30 @@ def new_conv(old: nn.Conv2d, in_channels: int, kernel_size: int, stride: int, pa
     Initialised like torchvision initialises ResNet and MobileNetV2 convs
     (He-normal, fan-out, gain sqrt(2)), so the replacement starts from the same distribution.
     """
-    conv = nn.Conv2d(in_channels, old.out_channels, kernel_size, stride, padding, bias=old.bias is not None)
-    nn.init.kaiming_normal_(conv.weight, mode="fan_out", nonlinearity="relu")
+    conv = init_conv_like_resnet(
+        nn.Conv2d(in_channels, old.out_channels, kernel_size, stride, padding, bias=old.bias is not None)
+    )
     if conv.bias is not None:
         nn.init.zeros_(conv.bias)
     return conv
+
+
+def init_conv_like_resnet(module: nn.Module) -> nn.Module:
+    """Kaiming-normal (fan-out, ReLU) init of every ``Conv2d`` in ``module`` (He et al., ICCV 2015),
+    as torchvision's ResNet, He et al.'s CIFAR ResNet and the BYOT code initialise theirs; returns
+    ``module``. Biases are left as they are."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+    return module
+
+
+def fresh_copy(module: nn.Module) -> nn.Module:
+    """A deep copy of ``module`` with new random weights: convolutions by
+    :func:`init_conv_like_resnet`, every other layer by its own ``reset_parameters`` (e.g. ONE's
+    extra branches, which the official code builds separately, so they start from other weights)."""
+    clone = copy.deepcopy(module)
+    for m in clone.modules():
+        if not isinstance(m, nn.Conv2d) and hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    return init_conv_like_resnet(clone)

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from .base import MODELS, Family, register_family
+from .base import MODELS, Family, init_conv_like_resnet, register_family
 
 #: He et al. Sec. 4.2: filters per stage; ResNet-20 has n = 3 blocks per stage (6n + 2 = 20 layers).
 STAGE_WIDTHS = (16, 32, 64)
@@ -74,9 +74,7 @@ class CifarResNet(nn.Module):
         self.conv1, self.bn1 = _conv3x3(in_channels, w1), nn.BatchNorm2d(w1)
         self.layer1, self.layer2, self.layer3 = _stage(w1, w1, 1), _stage(w1, w2, 2), _stage(w2, w3, 2)
         self.fc = nn.Linear(w3, num_classes)
-        for m in self.modules():  # He et al. initialise "as in [13]" (He init); torchvision's choice
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        init_conv_like_resnet(self)  # He et al. initialise "as in [13]" (He init); torchvision's choice
 
     def stages_and_pooled(self, x: Tensor) -> tuple[list[Tensor], Tensor]:
         """Outputs of ``layer1``..``layer3`` (post-ReLU) and the pooled ``(B, 64)`` features."""

@@ -29,7 +29,7 @@ told from the paper.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torchvision
 from torch import Tensor

@@ -13,7 +13,8 @@ ResNet-18 has 11,271,432 (Table 4: 11.27 M). ResNet-34: 21,797,672 - 7,680 - 410
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torchvision
@@ -74,3 +75,32 @@ def stage_features(model: nn.Module, x: Tensor) -> tuple[list[Tensor], Tensor]:
 
 
 register_family(Family(ResNet, features=lambda m, x: _stages_and_pooled(m, x)[1], head=lambda m: m.fc))
+
+
+def resnet_stage_channels(model: nn.Module, method: str) -> tuple[int, int, int, int]:
+    """Output channels of ``layer1..layer4`` of a torchvision ResNet (64, 128, 256, 512 for
+    ResNet-18); a clear error naming ``method`` for any other network, since methods such as BYOT
+    and ONE attach their heads or branches to these stages."""
+    missing = [a for a in ("conv1", "layer1", "layer2", "layer3", "layer4", "avgpool", "fc") if not hasattr(model, a)]
+    if missing:
+        raise TypeError(
+            f"method {method!r} needs a torchvision ResNet (resnet18 / resnet34); "
+            f"{type(model).__name__} has no {', '.join(missing)}"
+        )
+    # the first block of stage k+1 reads stage k's output
+    shallow = tuple(getattr(model, f"layer{k}")[0].conv1.in_channels for k in (2, 3, 4))
+    return (*shallow, model.fc.in_features)
+
+
+def stage_channels(model: nn.Module) -> list[int]:
+    """Channel count of each :func:`stage_features` map of ``model`` (one eval-mode probe on a
+    32x32 zero image in the model's device and dtype; the model's mode is restored)."""
+    first_conv = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    param = next(model.parameters())
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        feats, _ = stage_features(model, torch.zeros(1, first_conv.in_channels, 32, 32, device=param.device,
+                                                     dtype=param.dtype))
+    model.train(was_training)
+    return [f.shape[1] for f in feats]

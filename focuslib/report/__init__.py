@@ -15,25 +15,74 @@ artefact's runs is :mod:`focuslib.artefact`'s.
 
 from ..experiments import FOCUSNET_VARIANTS
 from . import beyond, decision
-from .findings import (VERDICTS, claim_parts, claims, findings_html, findings_table, glue_findings, headline,
-                       verdict_rule)
-from .plots import fig4_plot, plot_decisions, plot_curves, plot_gain_curve, plot_status_grid, plot_step_traces
-from .evidence import (best_on_test, curves, dead_units, first_epoch, gain_curve, health, provenance,
-                       provenance_exceptions, remedies,
-                       sources, stability_probes, step_traces)
-from .statements import (describe, describe_fig4, describe_health, describe_ordering, describe_provenance,
-                         describe_variants, gain_verdict)
-from .tables import (CELL_STATES, PAPER_ROW, PROFILE_LABEL, beside_paper, pipeline_check, sources_block, still_to_run_block, compare, fig4_frame, fig4_runs, fmt, full_protocol_results, gains, paired_gains,
-                     cell_state, paper_pivot, paper_rows, per_seed, status, status_grid, styled, summarise, t_interval)
+from .evidence import (
+    best_on_test,
+    curves,
+    dead_units,
+    first_epoch,
+    gain_curve,
+    health,
+    provenance,
+    provenance_exceptions,
+    remedies,
+    sources,
+    stability_probes,
+    step_traces,
+)
+from .findings import (
+    VERDICTS,
+    claim_parts,
+    claims,
+    findings_html,
+    findings_table,
+    glue_findings,
+    headline,
+    verdict_rule,
+)
+from .plots import fig4_plot, plot_curves, plot_decisions, plot_gain_curve, plot_status_grid, plot_step_traces
+from .statements import (
+    describe,
+    describe_fig4,
+    describe_health,
+    describe_ordering,
+    describe_provenance,
+    describe_variants,
+    gain_verdict,
+)
+from .tables import (
+    CELL_STATES,
+    PAPER_ROW,
+    PROFILE_LABEL,
+    beside_paper,
+    cell_state,
+    compare,
+    fig4_frame,
+    fig4_runs,
+    fmt,
+    full_protocol_results,
+    gains,
+    paired_gains,
+    paper_pivot,
+    paper_rows,
+    per_seed,
+    pipeline_check,
+    sources_block,
+    status,
+    status_grid,
+    still_to_run_block,
+    styled,
+    summarise,
+    t_interval,
+)
 
 __all__ = [
     "VERDICTS", "claim_parts", "claims", "findings_html", "findings_table", "glue_findings", "headline", "verdict_rule",
     "beside_paper", "pipeline_check", "sources", "sources_block", "still_to_run_block",
-    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "decision", "plot_decisions", "compare", "curves", "dead_units", "describe",
-    "describe_fig4", "describe_health", "describe_ordering", "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs",
-    "first_epoch", "fmt",
+    "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "decision", "plot_decisions",
+    "compare", "curves", "dead_units", "describe", "describe_fig4", "describe_health", "describe_ordering",
+    "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs", "first_epoch", "fmt",
     "full_protocol_results", "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
-    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance", "provenance_exceptions", "remedies",
-    "stability_probes",
+    "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance",
+    "provenance_exceptions", "remedies", "stability_probes",
     "CELL_STATES", "cell_state", "status", "status_grid", "step_traces", "styled", "summarise", "t_interval",
 ]

@@ -3,8 +3,8 @@ and its baseline, in accuracy (paired over seeds) and in total training time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 

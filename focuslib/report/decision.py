@@ -9,7 +9,7 @@ Wilson 95 % interval, reported beside the gain and never folded into it.
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd

@@ -5,8 +5,9 @@ the failed runs, and the code that trained each run."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,9 @@ def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame
     a selection on the test set, so it is never our result; it is shown only to compare with
     papers that may have reported it."""
     if curve.empty:
-        return pd.DataFrame(columns=["row", "dataset", "model", "seed", "final", "best on test (not a result)", "best epoch"])
+        return pd.DataFrame(
+            columns=["row", "dataset", "model", "seed", "final", "best on test (not a result)", "best epoch"]
+        )
     g = curve.dropna(subset=[metric]).sort_values("epoch").groupby(["row", "dataset", "model", "seed"], sort=False)
     out = g.agg(final=(metric, "last"), best=(metric, "max"),
                 best_epoch=("epoch", lambda e: int(e.loc[curve.loc[e.index, metric].idxmax()])))
@@ -194,8 +197,9 @@ def stability_probes(runs: pd.DataFrame, artefact: str = "table2", profile: str 
                 f"not run: python -m focuslib.experiments {artefact} {select} --probe",
                 "dead units per ReLU layer": _dead_brief(store.run_dir(probe)),
             })
-    return pd.DataFrame(rows, columns=None if rows else ["row", "dataset", "model", "seed", "lr", "warm-up epochs",
-                                                             "final", f"{metric} by epoch", "dead units per ReLU layer"])
+    empty = ["row", "dataset", "model", "seed", "lr", "warm-up epochs", "final", f"{metric} by epoch",
+             "dead units per ReLU layer"]
+    return pd.DataFrame(rows, columns=None if rows else empty)
 
 
 def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper",
@@ -207,7 +211,8 @@ def remedies(runs: pd.DataFrame, artefact: str = "table2", profile: str = "paper
     run of row ``ce``), or the command that runs it (``artefact`` names the plan the failed run
     belongs to). A remedy for users, chosen after seeing the failures; never a result."""
     mine = runs[runs["profile"] == profile]
-    baseline = mine[mine["row"] == "ce"].drop_duplicates(["dataset", "model", "seed"]).set_index(["dataset", "model", "seed"])[metric]
+    keys = ["dataset", "model", "seed"]
+    baseline = mine[mine["row"] == "ce"].drop_duplicates(keys).set_index(keys)[metric]
     rows = []
     for bad, cfg, store, select in _failed_runs(runs, profile, metric):
         remedy = remedy_config(cfg)
@@ -253,8 +258,8 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
                      "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0,
                      "replay": "—" if replayed is None else "identical" if replayed["identical"] else "differs",
                      "replayed by": "—" if replayed is None else str(replayed["code_version"])})
-    return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code", "from epoch 1",
-                                       "replay", "replayed by"])
+    return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code",
+                                       "from epoch 1", "replay", "replayed by"])
 
 
 def provenance_exceptions(origin: pd.DataFrame) -> pd.DataFrame:

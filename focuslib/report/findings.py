@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import html
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -76,16 +76,18 @@ def claims() -> list[Claim]:
     out = [Claim(f"table2-{d}", "FocusNet beats its own baseline (cross-entropy)", "Table 2", "table2", datasets=(d,))
            for d in t2]
     out += [
-        Claim("table2-dropmax", "FocusNet beats DropMax", "Table 2", "table2", pairs=(("focusnet", "dropmax"),), datasets=t2),
+        Claim("table2-dropmax", "FocusNet beats DropMax", "Table 2", "table2", pairs=(("focusnet", "dropmax"),),
+              datasets=t2),
         Claim("table3", "FocusNet beats its baseline on ImageNet (ResNet-18 and ResNet-34)", "Table 3", "table3",
               datasets=_paper_datasets(3)),
         Claim("table5", "ResNet-18 guiding MobileNetV2: FocusNet beats standard knowledge distillation", "Table 5",
               "table5", pairs=(("focusnet", "kd"),), datasets=_paper_datasets(5)),
-        Claim("table7-sd", "FocusNet beats all seven self-distillation methods (CIFAR-100, Stanford Dogs, Tiny ImageNet)",
+        Claim("table7-sd",
+              "FocusNet beats all seven self-distillation methods (CIFAR-100, Stanford Dogs, Tiny ImageNet)",
               "Table 7", "table7", pairs=tuple(("focusnet", m) for m in SELF_DISTILLATION),
               datasets=("cifar100", "stanford_dogs", "tinyimagenet")),
-        Claim("table7-ourloss", "The focus-picking loss improves FRSKD (OurLoss+FRSKD beats FRSKD)", "Table 7", "table7",
-              pairs=(("ourloss_frskd", "frskd"),), datasets=_paper_datasets(7)),
+        Claim("table7-ourloss", "The focus-picking loss improves FRSKD (OurLoss+FRSKD beats FRSKD)", "Table 7",
+              "table7", pairs=(("ourloss_frskd", "frskd"),), datasets=_paper_datasets(7)),
         Claim("table8", "FocusNet beats FRSKD on ImageNet (top-1)", "Table 8", "table8", pairs=(("focusnet", "frskd"),),
               datasets=_paper_datasets(8)),
         Claim("table9", "A poorly trained MobileNetV2 as baseline branch: FocusNet still beats the ResNet-18 baseline",
@@ -98,7 +100,8 @@ def claims() -> list[Claim]:
                           datasets=_paper_datasets(10)), {}),
         ("fig4", Claim("fig4-trend", "FocusNet's accuracy rises with its baseline branch's accuracy", "Fig. 4", "fig4",
                        kind="trend", pairs=(("focusnet_on_teacher", "teacher"),), datasets=fig4_paper), {}),
-        ("fig4", Claim("fig4-chance", "Even on a baseline branch near chance, FocusNet beats the fully trained baseline",
+        ("fig4", Claim("fig4-chance",
+                       "Even on a baseline branch near chance, FocusNet beats the fully trained baseline",
                        "Fig. 4", "fig4", kind="near_chance", pairs=(("focusnet_on_teacher", "ce"),),
                        datasets=fig4_paper), {}),
     ):
@@ -231,7 +234,8 @@ def _fig4_parts(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, dataset: 
         return {**row, "n": seeds, "did not train": failed, "stops": n_stops, "tau": tau, "p": p,
                 "ours": "" if not n_stops else f"{focus.loc[stops, 'mean of runs that trained'].min():.2f} to "
                 f"{focus.loc[stops, 'mean of runs that trained'].max():.2f}",
-                "theirs": "" if not n_stops else f"{base.loc[stops, 'mean'].min():.2f} to {base.loc[stops, 'mean'].max():.2f}",
+                "theirs": "" if not n_stops else
+                f"{base.loc[stops, 'mean'].min():.2f} to {base.loc[stops, 'mean'].max():.2f}",
                 "gain": np.nan, "gain std": np.nan, "low": np.nan, "high": np.nan,
                 "reading": "no trend measured" if n_stops < 3 else
                 ("a rising trend" if verdict == "reproduced" else "no significant rising trend"),
@@ -242,8 +246,8 @@ def _fig4_parts(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, dataset: 
     first = stops[0] if stops else np.nan
     on_first = here[(here["row"] == "focusnet_on_teacher") & (here["x"] == first)].assign(row="on_least")
     full = here[(here["row"] == "ce") & (here["x"] != first)]
-    part = _gain_part(claim, pd.concat([on_first, full]), cells, pd.DataFrame(columns=["method", "dataset", "model", "value"]),
-                      "on_least", "ce", dataset, model, data_root)
+    no_paper = pd.DataFrame(columns=["method", "dataset", "model", "value"])
+    part = _gain_part(claim, pd.concat([on_first, full]), cells, no_paper, "on_least", "ce", dataset, model, data_root)
     least = base.loc[first, "mean"] if stops else np.nan
     part.update(row=claim.pairs[0][0], stops=len(stops), least_baseline=least)
     if stops and not at_chance(least, dataset):
@@ -303,7 +307,8 @@ def claim_parts(results_dir: str | None = None, data_root: str | None = None,
         finished = cells.dropna(subset=["test_top1"]) if "test_top1" in cells else cells.iloc[0:0]
         ref = paper_rows(claim.table) if claim.kind == "gain" else None
         for dataset in claim.datasets:
-            models = list(dict.fromkeys(cells.loc[(cells["dataset"] == dataset) & (cells["row"] == claim.pairs[0][0]), "model"]))
+            rows_here = (cells["dataset"] == dataset) & (cells["row"] == claim.pairs[0][0])
+            models = list(dict.fromkeys(cells.loc[rows_here, "model"]))
             for model in models:
                 if claim.kind == "gain":
                     for a, b in claim.pairs:
@@ -352,7 +357,8 @@ def _evidence(part: pd.Series) -> str:
 
 def _paper_text(part: pd.Series) -> str:
     if part["reading"] == "exact count":
-        return f"FocusNet {part['paper']:.2f} M, {part['paper flops']:.2f} GFLOPs; baseline {part['paper against']:.2f} M"
+        return (f"FocusNet {part['paper']:.2f} M, {part['paper flops']:.2f} GFLOPs; "
+                f"baseline {part['paper against']:.2f} M")
     if pd.isna(part["paper gain"]):
         return "no printed number" if part["claim"].startswith("fig4") else "not in the paper (our addition)"
     return f"{part['paper']:.2f} vs {part['paper against']:.2f}: {_signed(part['paper gain'])}"
@@ -385,7 +391,8 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
             "claim": claim.text, "artefact": claim.artefact, "page": claim.page,
             "data set": ", ".join(data_sets) + (" (our addition)" if claim.addition else ""),
             "evidence": "\n".join(_evidence(p) for _, p in shown.iterrows()) or "no full-protocol run yet",
-            "paper": "\n".join(dict.fromkeys(_paper_text(p) for _, p in (shown if len(shown) else mine.head(1)).iterrows()))
+            "paper": "\n".join(dict.fromkeys(
+                _paper_text(p) for _, p in (shown if len(shown) else mine.head(1)).iterrows()))
             if claim.kind != "gain" or len(shown) else _paper_range(mine),
             "verdict": claim_verdict(list(mine["verdict"])),
             "tested": f"{len(tested)} of {len(mine)}", "needs": needs, "key": claim.key,
@@ -444,7 +451,8 @@ def headline(parts: pd.DataFrame, key: str = "table2-mnist") -> dict[str, str]:
     mine = parts[parts["claim"] == key]
     if mine.empty or not mine.iloc[0]["n"]:
         none = "no full-protocol run yet"
-        return {k: none for k in ("ours", "baseline", "n", "gain", "ci", "paper", "paper_gain", "reading")} | {"verdict": "untested"}
+        keys = ("ours", "baseline", "n", "gain", "ci", "paper", "paper_gain", "reading")
+        return {k: none for k in keys} | {"verdict": "untested"}
     p = mine.iloc[0]
     return {"ours": p["ours"], "baseline": p["theirs"], "n": str(int(p["n"])),
             "gain": _signed(p["gain"]), "ci": f"[{_signed(p['low'])}, {_signed(p['high'])}]" if p["n"] > 1 else "—",

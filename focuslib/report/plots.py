@@ -91,8 +91,8 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     for ax, ((dataset, profile), part) in zip(axes[0], panels):
         mine = each[(each["dataset"] == dataset) & (each["profile"] == profile)]
         trained, failed = mine[mine["trained"]], mine[~mine["trained"]]
-        sns.lineplot(data=part, x="baseline epochs", y="mean of runs that trained", hue="series", hue_order=list(FIG4_SERIES.values()),
-                     marker="o", ax=ax)
+        sns.lineplot(data=part, x="baseline epochs", y="mean of runs that trained", hue="series",
+                     hue_order=list(FIG4_SERIES.values()), marker="o", ax=ax)
         sns.scatterplot(data=trained, x="baseline epochs", y=metric, hue="series", hue_order=list(FIG4_SERIES.values()),
                         alpha=0.35, s=14, legend=False, ax=ax)
         for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
@@ -102,9 +102,10 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
         if len(failed):
             low = min(trained[metric].min(), ax.get_ylim()[0])
             ax.set_ylim(bottom=low - 0.5)
-            ax.scatter(failed["baseline epochs"], [low - 0.5] * len(failed), marker="v", s=40, color="tab:red", clip_on=False,
-                       zorder=3, label=f"FocusNet did not train ({', '.join(f'{v:.2f}' for v in failed[metric])}%), "
-                                      f"not in the line")
+            ax.scatter(failed["baseline epochs"], [low - 0.5] * len(failed), marker="v", s=40, color="tab:red",
+                       clip_on=False, zorder=3,
+                       label=f"FocusNet did not train ({', '.join(f'{v:.2f}' for v in failed[metric])}%), "
+                             f"not in the line")
         n = part["n"]
         seeds = f"{n.max()} seed(s)" if n.min() == n.max() else f"{n.min()}–{n.max()} seeds per point"
         ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds}", ylabel="test top-1 (%)")
@@ -127,7 +128,8 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
     fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.7 * len(frame)))
     for i, (_, r) in enumerate(frame.iterrows()):
         pg = paired_gains(trained, r["row"], baseline, metric)
-        gains = pg[(pg["dataset"] == r["dataset"]) & (pg["model"] == r["model"]) & (pg["profile"] == r["profile"])]["gain"]
+        same = (pg["dataset"] == r["dataset"]) & (pg["model"] == r["model"]) & (pg["profile"] == r["profile"])
+        gains = pg[same]["gain"]
         ax.scatter(gains, [i] * len(gains), color="tab:blue", alpha=0.6, s=18, zorder=3,
                    label="one seed" if i == 0 else None)
         if r["pairs"] >= 2:

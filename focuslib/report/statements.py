@@ -3,7 +3,7 @@ the rows, the paired gains and their intervals, the post-hoc variants, and Fig. 
 
 from __future__ import annotations
 
-from typing import Callable, Collection
+from collections.abc import Callable, Collection
 
 import pandas as pd
 from scipy import stats
@@ -26,7 +26,8 @@ def gain_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
     if ours.startswith("no") and paper_fits:
         return (f"{ours}, and the paper's gain of {paper_gain:+.2f} is not ruled out either: {n} seeds cannot tell "
                 "them apart")
-    return f"{ours} (at 95%, n={n}), and the paper's gain of {paper_gain:+.2f} is {'inside' if paper_fits else 'outside'} it"
+    where = "inside" if paper_fits else "outside"
+    return f"{ours} (at 95%, n={n}), and the paper's gain of {paper_gain:+.2f} is {where} it"
 
 
 def describe(table: pd.DataFrame) -> str:
@@ -105,7 +106,8 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
         head = f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**"
         ours_order = list(part["mean"].sort_values().index)
         if paper_part.empty:
-            ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})" for m in ours_order)
+            ranking = " < ".join(f"{label(m)} {part.loc[m, 'mean']:.2f} (n={int(part.loc[m, 'n'])})"
+                                 for m in ours_order)
             text = f"{head}: the paper's table has no numbers here (our addition). Ours, low to high: {ranking}."
             here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & mine["row"].isin(part.index)]
             here_bad = failed[(failed["dataset"] == dataset) & (failed["model"] == model)]
@@ -197,17 +199,20 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     ref = paper.table("fig4").set_index("dataset")["value"]
     paper_low = ", ".join(f"{v:.2f}% on {d}" for d, v in ref.items())
     lines = []
-    for (dataset, model, profile), part in runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False):
+    groups = runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False)
+    for (dataset, model, profile), part in groups:
         full = part[part["row"] == "ce"].set_index("seed")[metric]
         on_stopped = fig4_runs(part, metric).query("row == 'focusnet_on_teacher'")
         stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
-        on_stopped = on_stopped.assign(gain=on_stopped[metric] - on_stopped["seed"].map(full),
-                                       baseline=[stopped.get((x, s_)) for x, s_ in zip(on_stopped["x"], on_stopped["seed"])]
-                                       ).dropna(subset=["gain"])
+        on_stopped = on_stopped.assign(
+            gain=on_stopped[metric] - on_stopped["seed"].map(full),
+            baseline=[stopped.get((x, s_)) for x, s_ in zip(on_stopped["x"], on_stopped["seed"])],
+        ).dropna(subset=["gain"])
         if on_stopped.empty:
             continue
         stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), gain=("gain", "mean"), n=("gain", "size"),
-                                             gaining=("gain", lambda g: int((g > 0).sum())), baseline=("baseline", "mean"))
+                                             gaining=("gain", lambda g: int((g > 0).sum())),
+                                             baseline=("baseline", "mean"))
         first = stops.iloc[0]
         beats = stops.index[stops["gain"] > 0]
         head = (f"- **{dataset} ({model}), {PROFILE_LABEL.get(profile, profile)}**, fully trained baseline "
@@ -236,14 +241,16 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
         ran = on_stopped[on_stopped["trained"]]
         vs = (ran[metric] - ran["seed"].map(on_full)).dropna()
         if len(vs):
-            text += (" Against FocusNet on the fully trained baseline of the same seed, FocusNet on a stopped baseline is "
-                     f"higher in {int((vs > 0).sum())} of {len(vs)} pairs of runs that trained (mean {vs.mean():+.2f} points).")
+            text += (" Against FocusNet on the fully trained baseline of the same seed, FocusNet on a stopped "
+                     f"baseline is higher in {int((vs > 0).sum())} of {len(vs)} pairs of runs that trained "
+                     f"(mean {vs.mean():+.2f} points).")
         failed = on_stopped[~on_stopped["trained"]]
         if len(failed):
             named = ", ".join(_run_name(r.row, int(r.seed), r.x) for r in failed.itertuples())
             trained = ran.groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean"))
+            trend = _fig4_trend(trained, quote=False) or " too few stops for a trend."
             text += (f" {len(failed)} FocusNet run{'s' if len(failed) > 1 else ''} did not train ({named}); without "
-                     f"{'them' if len(failed) > 1 else 'it'}:{_fig4_trend(trained, quote=False) or ' too few stops for a trend.'}")
+                     f"{'them' if len(failed) > 1 else 'it'}:{trend}")
         if stops["n"].nunique() > 1:
             text += " The stops cover different numbers of seeds so far."
         lines.append(text)
@@ -260,7 +267,7 @@ def _fig4_trend(stops: pd.DataFrame, quote: bool = True) -> str:
         return ""
     tau, p = stats.kendalltau(ranked["baseline"], ranked["focusnet"])
     trend = ("rises" if tau > 0 else "falls") if p < 0.05 else "shows no significant trend"
-    claim = ("; the paper: it \"generally improves as the accuracy of the baseline network increases\"" if quote else "")
+    claim = "; the paper: it \"generally improves as the accuracy of the baseline network increases\"" if quote else ""
     return (f" Across the {len(ranked)} stops FocusNet's accuracy {trend} with its baseline's "
             f"(Kendall τ = {tau:+.2f}, p = {p:.2f}{claim}), from {ranked['focusnet'].min():.2f} to "
             f"{ranked['focusnet'].max():.2f}.")
@@ -280,13 +287,15 @@ def failure_rates(runs: pd.Series, failed: pd.Series) -> str:
         p = stats.fisher_exact([[a, b - a], [c, d - c]]).pvalue
         verdict = ("too few runs to say that the rows fail at different rates" if p >= 0.05 else
                    "unlikely under one failure rate common to all rows")
-        text += f" {worst} ({a} of {b}) against the other rows ({c} of {d}): Fisher's exact test p = {p:.2f}, {verdict}."
+        text += (f" {worst} ({a} of {b}) against the other rows ({c} of {d}): "
+                 f"Fisher's exact test p = {p:.2f}, {verdict}.")
     return text
 
 
 def _run_name(row: str, seed: int, x: float = float("nan")) -> str:
     """``row seed s``, with Fig. 4's stop when the run has one."""
-    return f"{row} seed {seed}" + (f" on the {int(x)}-epoch baseline" if pd.notna(x) and row == "focusnet_on_teacher" else "")
+    stop = f" on the {int(x)}-epoch baseline" if pd.notna(x) and row == "focusnet_on_teacher" else ""
+    return f"{row} seed {seed}{stop}"
 
 
 def _recovered(curve: pd.DataFrame, dataset: str, failed_runs: Collection[str], metric: str) -> str:
@@ -323,12 +332,15 @@ def _first_steps(traces: pd.DataFrame) -> str:
         return text + (f" against {good.median():{f}} ({good.min():{f}}–{good.max():{f}})" if len(good) else "")
 
     layers = [c for c in traces if c.startswith(INACTIVE)]
-    per_layer = "; ".join(f"{c.removeprefix('inactive ')}: {compare(last.loc[~last['trained'], c], last.loc[last['trained'], c], 'g')}"
-                          for c in layers)
+    per_layer = "; ".join(
+        f"{c.removeprefix('inactive ')}: {compare(last.loc[~last['trained'], c], last.loc[last['trained'], c], 'g')}"
+        for c in layers
+    )
     bad_peak, good_peak = peaks.loc[~peaks["trained"], "peak"], peaks.loc[peaks["trained"], "peak"]
     text = (f" The first {n_steps} steps, replayed exactly ({len(peaks)} runs, {len(bad_peak)} of them did not train). "
             f"Units inactive on the batch of step {n_steps}, in the runs that did not train against those that trained "
-            f"(median, range): {per_layer}. Largest gradient norm over these steps: {compare(bad_peak, good_peak, '.1f')}")
+            f"(median, range): {per_layer}. "
+            f"Largest gradient norm over these steps: {compare(bad_peak, good_peak, '.1f')}")
     if len(good_peak) and bad_peak.max() <= good_peak.max():
         text += ": the runs that did not train had no larger gradients than some runs that trained"
     return text + "."
@@ -360,7 +372,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
         epoch1 = curve[(curve["epoch"] == 1) & (curve["dataset"] == dataset) & (curve["model"] == model)]
         epoch1 = epoch1.set_index("run")
         failed_runs = list(bad["run"])
-        early = [pd.notna(v) and at_chance(v, dataset) for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
+        early = [pd.notna(v) and at_chance(v, dataset)
+                 for v in (epoch1[metric].get(k, float("nan")) for k in failed_runs)]
         text += (" Each was already at chance after its first epoch." if all(early) else
                  f" {sum(early)} of them were at chance after their first epoch.")
         here = curve[(curve["dataset"] == dataset) & (curve["model"] == model)]
@@ -381,8 +394,8 @@ def describe_health(runs: pd.DataFrame, profile: str = "paper", metric: str = "t
                          f"({len(at)} of {len(bad)} probed).")
         fixed = fixes[(fixes["dataset"] == dataset) & (fixes["model"] == model)].dropna(subset=["remedy final"])
         if len(fixed):
-            text += (f" Trained again with the whole recipe after a {int(fixed['warm-up epochs'].iloc[0])}-epoch linear "
-                     f"lr warm-up (a remedy chosen after seeing the failures, never a result): "
+            text += (f" Trained again with the whole recipe after a {int(fixed['warm-up epochs'].iloc[0])}-epoch "
+                     f"linear lr warm-up (a remedy chosen after seeing the failures, never a result): "
                      + "; ".join(f"{row} seed {seed} {final:.2f}% (its baseline {base:.2f}%)" for row, seed, final, base
                                  in zip(fixed["row"], fixed["seed"], fixed["remedy final"], fixed["its baseline"]))
                      + f" ({len(fixed)} of {len(bad)} failed runs so far).")
@@ -403,7 +416,8 @@ def describe_provenance(frame: pd.DataFrame) -> str:
     dirty = frame[frame["uncommitted code"]]
     if dirty.empty:
         return text + " None lists uncommitted code."
-    by_committed = (dirty["replayed by"] != "—") & ~dirty["replayed by"].str.endswith(".dirty")  # edited code proves nothing
+    # edited code proves nothing
+    by_committed = (dirty["replayed by"] != "—") & ~dirty["replayed by"].str.endswith(".dirty")
     replayed = (dirty["replay"] == "identical") & by_committed
     differs = (dirty["replay"] == "differs") & by_committed
     named = [run if base == "—" else f"{run} (on {base})" for run, base in zip(dirty["run"], dirty["baseline"])]

@@ -3,7 +3,8 @@ paper-vs-ours tables, and the status of every cell of the paper."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,8 +75,9 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
     ours = summarise(runs[~runs["row"].isin(FOCUSNET_VARIANTS)] if "row" in runs else runs, metric)
     ref = paper_rows(table, metric.replace("test_", ""))
     ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
-    merged = ours.merge(ref[["method", "dataset", "model", "label", "value"]].rename(columns={"label": "paper_label", "method": "paper_row"}),
-                        on=["paper_row", "dataset", "model"], how="left")
+    theirs = ref[["method", "dataset", "model", "label", "value"]].rename(
+        columns={"label": "paper_label", "method": "paper_row"})
+    merged = ours.merge(theirs, on=["paper_row", "dataset", "model"], how="left")
     labels = ref.drop_duplicates("method").set_index("method")["label"]
     out = pd.DataFrame({
         "method": merged["paper_label"].fillna(merged["paper_row"].map(labels)).fillna(merged["row"]),
@@ -110,7 +112,8 @@ def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
     down the page (a table of 3 methods on 8 data sets has a row per data set) and fits a
     page's column."""
     ref = paper_rows(table, metric)
-    columns = ["model", "dataset"] if ref["model"].nunique() > 1 and "teacher" not in set(ref["method"]) else ["dataset"]
+    by_model = ref["model"].nunique() > 1 and "teacher" not in set(ref["method"])
+    columns = ["model", "dataset"] if by_model else ["dataset"]
     pivot = ref.pivot_table(index="label", columns=columns, values="value", sort=False)
     name = f"paper, Table {table} ({metric})"
     if pivot.shape[1] > pivot.shape[0]:
@@ -118,7 +121,9 @@ def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
     return pivot.rename_axis(index=name)
 
 
-def paired_gains(runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
+def paired_gains(
+    runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1"
+) -> pd.DataFrame:
     """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed)."""
     keys = ["dataset", "model", "profile", "epochs", "seed"]
     a = runs[runs["row"] == method].set_index(keys)[metric]
@@ -164,7 +169,8 @@ def fig4_runs(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     FocusNet run can fail (:func:`~focuslib.report.evidence.at_chance`); a stopped baseline near
     chance is the figure's point."""
     done = runs[runs["row"].isin(list(FIG4_SERIES))].dropna(subset=[metric])
-    failed = [row == "focusnet_on_teacher" and at_chance(v, d) for row, v, d in zip(done["row"], done[metric], done["dataset"])]
+    failed = [row == "focusnet_on_teacher" and at_chance(v, d)
+              for row, v, d in zip(done["row"], done[metric], done["dataset"])]
     return done.assign(series=done["row"].map(FIG4_SERIES), trained=~np.asarray(failed, dtype=bool))
 
 
@@ -175,7 +181,8 @@ def fig4_frame(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     each = fig4_runs(runs, metric)
     keys = ["row", "dataset", "model", "profile", "epochs", "x"]
     out = summarise(each, metric)
-    trained = summarise(each[each["trained"]], metric)[keys + ["mean"]].rename(columns={"mean": "mean of runs that trained"})
+    trained = summarise(each[each["trained"]], metric)[keys + ["mean"]].rename(
+        columns={"mean": "mean of runs that trained"})
     failed = each[~each["trained"]].groupby(keys, dropna=False).size().rename("did not train").reset_index()
     out = out.merge(trained, on=keys, how="left").merge(failed, on=keys, how="left")
     out["did not train"] = out["did not train"].fillna(0).astype(int)
@@ -204,7 +211,9 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
             done = store[store["key"].isin(keys)] if not store.empty else store
             if cell["dataset"] not in available:
                 available[cell["dataset"]] = datasets.is_available(cell["dataset"], root=data_root)
-            smoke = (not store.empty) and ((store["profile"] == "smoke") & (store["method"].map(lambda m: PAPER_ROW.get(m, m)) == cell["method"])).any()
+            smoke = (not store.empty) and (
+                (store["profile"] == "smoke") & (store["method"].map(lambda m: PAPER_ROW.get(m, m)) == cell["method"])
+            ).any()
             if len(done) and len(done) >= len(keys):
                 state = "complete"
             elif len(done):
@@ -219,7 +228,8 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
             low, high = t_interval(vals)
             rows.append({
                 "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
-                "paper": cell["value"], "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
+                "paper": cell["value"],
+                "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
                 "seeds": f"{len(done)}/{len(keys)}", "status": state,
                 "paper in our 95% CI": "—" if np.isnan(low) else "yes" if low <= cell["value"] <= high else "no",
                 "did not train": sum(at_chance(v, cell["dataset"]) for v in vals) if len(vals) else "—",
@@ -249,7 +259,8 @@ def status_grid(status: pd.DataFrame) -> pd.DataFrame:
     """:func:`status` as a grid: one row per (table, method, model), one column per data set, each
     paper cell holding its :func:`cell_state` (empty where the paper has no cell)."""
     frame = status.assign(state=[cell_state(r) for _, r in status.iterrows()],
-                          row=[f"Table {t}: {m} ({mo})" for t, m, mo in zip(status["table"], status["method"], status["model"])])
+                          row=[f"Table {t}: {m} ({mo})"
+                               for t, m, mo in zip(status["table"], status["method"], status["model"])])
     return frame.pivot_table(index="row", columns="data set", values="state", aggfunc="first", sort=False)
 
 
@@ -263,13 +274,16 @@ def beside_paper(table_id: str | int, table: pd.DataFrame, metric: str = "top1")
     full = table[table["profile"] == PROFILE_LABEL["paper"]] if len(table) else table  # no smoke, no other protocol
     out = pd.DataFrame({"method": ref["label"].values, "data set": ref["dataset"].values, "model": ref["model"].values,
                         "paper": ref["value"].values})
-    ours = full.drop_duplicates(["method", "data set", "model"]).set_index(["method", "data set", "model"]) if len(full) else None
+    run_keys = ["method", "data set", "model"]
+    ours = full.drop_duplicates(run_keys).set_index(run_keys) if len(full) else None
     keys = list(zip(out["method"], out["data set"], out["model"]))
-    out["ours (full protocol)"] = [ours.loc[k, "ours"] if ours is not None and k in ours.index else "not run yet" for k in keys]
-    out["ours − paper"] = [ours.loc[k, "ours − paper"] if ours is not None and k in ours.index else np.nan for k in keys]
+    known = ours.index if ours is not None else ()
+    out["ours (full protocol)"] = [ours.loc[k, "ours"] if k in known else "not run yet" for k in keys]
+    out["ours − paper"] = [ours.loc[k, "ours − paper"] if k in known else np.nan for k in keys]
     if ours is not None:
         extra = full[[k not in set(keys) for k in zip(full["method"], full["data set"], full["model"])]]
-        out = pd.concat([out, pd.DataFrame({"method": extra["method"], "data set": extra["data set"] + " (our addition)",
+        out = pd.concat([out, pd.DataFrame({"method": extra["method"],
+                                            "data set": extra["data set"] + " (our addition)",
                                             "model": extra["model"], "paper": np.nan,
                                             "ours (full protocol)": extra["ours"], "ours − paper": np.nan})],
                         ignore_index=True)

@@ -71,7 +71,7 @@ report.styled(report.health(runs))
 # a lower lr, or after a warm-up: a remedy a user could apply, never a result) reached:
 
 # %%
-report.styled(report.stability_probes(runs, artefact="fig4"))
+report.styled(report.by_run(report.stability_probes(runs, artefact="fig4")))
 
 # %% [markdown]
 # The remedy over the whole recipe (the failed run's configuration for all its epochs after a
@@ -79,7 +79,7 @@ report.styled(report.stability_probes(runs, artefact="fig4"))
 # beside the final accuracy of the stopped baseline it was trained on, or the command that runs it:
 
 # %%
-report.styled(report.remedies(runs, artefact="fig4"))
+report.styled(report.by_run(report.remedies(runs, artefact="fig4")))
 
 # %%
 from IPython.display import Markdown

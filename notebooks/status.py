@@ -57,10 +57,10 @@ done = status[status["status"].isin(["complete", "partial"])]
 print(done.to_string(index=False) if len(done) else "no full-protocol results yet")
 
 # %%
-status.groupby(["table", "status"], sort=False).size().rename("cells").reset_index()
+report.styled(status.groupby(["table", "status"], sort=False).size().rename("cells").reset_index())
 
 # %%
-status
+report.styled(status)
 
 # %% [markdown]
 # ## Which code trained each run

@@ -81,7 +81,7 @@ print(seeds.round(2).to_string() if len(seeds) else "no full-protocol runs yet")
 
 # %%
 ablation_gains = report.gains(runs[runs["profile"] == "paper"], ["lcls", "lcls+rent", "lcls+ratt", "lcls+ratt+rent"], table=10)
-ablation_gains
+report.styled(ablation_gains.drop(columns="profile"))  # full protocol only
 
 # %% [markdown]
 # Runs that did not train, the dead ReLU units of every run (`python -m focuslib.diagnostics`), and
@@ -104,7 +104,7 @@ report.styled(report.dead_units(runs))
 report.plot_step_traces(report.step_traces(runs))
 
 # %%
-report.styled(report.stability_probes(runs, artefact="table10"))
+report.styled(report.by_run(report.stability_probes(runs, artefact="table10")))
 
 # %% [markdown]
 # The remedy over the whole recipe (the failed run's configuration for all its epochs after a
@@ -112,7 +112,7 @@ report.styled(report.stability_probes(runs, artefact="table10"))
 # beside the final accuracy of its baseline branch, or the command that runs it:
 
 # %%
-report.styled(report.remedies(runs, artefact="table10"))
+report.styled(report.by_run(report.remedies(runs, artefact="table10")))
 
 # %%
 from IPython.display import Markdown

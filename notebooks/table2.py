@@ -87,7 +87,7 @@ seeds = report.per_seed(runs)
 print(seeds.round(2).to_string() if len(seeds) else "no full-protocol runs yet")
 
 # %%
-report.paired_gains(runs[runs["profile"] == "paper"])
+report.styled(report.paired_gains(runs[runs["profile"] == "paper"]))
 
 # %% [markdown]
 # Runs that did not train (a non-finite loss, or a final accuracy near chance) are listed here
@@ -137,7 +137,7 @@ report.plot_step_traces(report.step_traces(runs))
 # above includes them.
 
 # %%
-report.styled(report.stability_probes(runs))
+report.styled(report.by_run(report.stability_probes(runs)))
 
 # %% [markdown]
 # The warm-up, the probe that trained every failed run, over the whole recipe: the failed
@@ -147,7 +147,7 @@ report.styled(report.stability_probes(runs))
 # Also chosen after seeing the failures, and never a result.
 
 # %%
-report.styled(report.remedies(runs))
+report.styled(report.by_run(report.remedies(runs)))
 
 # %%
 from IPython.display import Markdown

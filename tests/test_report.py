@@ -8,6 +8,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -735,3 +736,13 @@ def test_provenance_exceptions_keep_the_runs_and_columns_a_reader_needs():
     assert shown["run"].tolist() == ["a", "b"]
     assert shown["code versions"].tolist() == ["abc.dirty", "def"] and shown["replayed by"].tolist() == ["—", "fff"]
     assert list(shown.columns) == ["run", "baseline", "code versions", "from epoch 1", "replay", "replayed by"]
+
+
+def test_by_run_folds_the_identifying_columns_into_one():
+    frame = pd.DataFrame({"row": ["dropmax", "focusnet_on_teacher"], "dataset": ["mnist"] * 2, "model": ["lenet5"] * 2,
+                          "seed": [3, 0], "x": [np.nan, 40.0], "final": [11.35, 9.74]})
+    shown = report.by_run(frame)
+    assert list(shown.columns) == ["run", "final"]
+    assert shown["run"].tolist() == ["dropmax · mnist/lenet5 · seed 3",
+                                     "focusnet_on_teacher · mnist/lenet5 · seed 0 · stop 40"]
+    assert report.by_run(frame.drop(columns="seed")).equals(frame.drop(columns="seed"))  # not a run table: unchanged

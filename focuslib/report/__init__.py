@@ -54,6 +54,7 @@ from .tables import (
     PAPER_ROW,
     PROFILE_LABEL,
     beside_paper,
+    by_run,
     cell_state,
     compare,
     fig4_frame,
@@ -77,7 +78,7 @@ from .tables import (
 
 __all__ = [
     "VERDICTS", "claim_parts", "claims", "findings_html", "findings_table", "glue_findings", "headline", "verdict_rule",
-    "beside_paper", "pipeline_check", "sources", "sources_block", "still_to_run_block",
+    "beside_paper", "by_run", "pipeline_check", "sources", "sources_block", "still_to_run_block",
     "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "decision", "plot_decisions",
     "compare", "curves", "dead_units", "describe", "describe_fig4", "describe_health", "describe_ordering",
     "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs", "first_epoch", "fmt",

@@ -91,6 +91,20 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
     return out
 
 
+def by_run(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its identifying columns (``row``, ``dataset``, ``model``, ``seed`` and, where
+    present, Fig. 4's stop ``x``) folded into one first column ``run``, e.g. "dropmax · mnist/lenet5 ·
+    seed 3", so that a table of a few runs fits the page's column."""
+    keys = ["row", "dataset", "model", "seed"]
+    if frame.empty or not set(keys) <= set(frame.columns):
+        return frame
+    stop = frame["x"] if "x" in frame else pd.Series(np.nan, index=frame.index)
+    label = [f"{r} · {d}/{m} · seed {s}" + (f" · stop {int(x)}" if pd.notna(x) else "")
+             for r, d, m, s, x in zip(frame["row"], frame["dataset"], frame["model"], frame["seed"], stop)]
+    rest = frame.drop(columns=[*keys, *(["x"] if "x" in frame else []), *(["run"] if "run" in frame else [])])
+    return rest.assign(**{"run": label})[["run", *rest.columns]]
+
+
 def styled(table: pd.DataFrame):
     """``table`` for display: numbers to two decimals and right-aligned, missing values as a dash,
     no index, some room between the columns."""

@@ -218,7 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"error: unknown notebook(s) {unknown}; the book has: {', '.join(names)}")
     unknown = sorted(set(profile["notebooks"]) - set(names))
     if unknown:
-        raise SystemExit(f"error: params/{a.profile}.yaml names notebook(s) {unknown} that the book does not have")
+        raise SystemExit(f"error: {experiments.params_dir() / a.profile}.yaml names notebook(s) {unknown} "
+                         "that the book does not have")
     if a.refresh_sources:
         for name in a.only or names:
             t0 = time.perf_counter()
@@ -229,20 +230,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             print(f"refreshed notebooks/{name}.ipynb in {time.perf_counter() - t0:.1f} s", flush=True)
         return 0
-    build = Path(a.build_dir).resolve() / a.profile
-    src = stage(a.profile, build)
     runtime = {"data_root": a.data_root, "results_dir": a.results_dir, "device": a.device}
     todo = a.only or names
+    params = {name: notebook_parameters(name, profile, runtime) for name in todo}  # all checked before any runs
+    build = Path(a.build_dir).resolve() / a.profile
+    src = stage(a.profile, build)
     for name in names:
         if name not in todo:
             if not (src / "notebooks" / f"{name}.ipynb").exists():
                 shutil.copy2(NOTEBOOKS / f"{name}.ipynb", src / "notebooks" / f"{name}.ipynb")
             continue
-        params = notebook_parameters(name, profile, runtime)
-        print(f"[{a.profile}] running {name} {params}", flush=True)
+        print(f"[{a.profile}] running {name} {params[name]}", flush=True)
         t0 = time.perf_counter()
         try:
-            execute(name, params, src / "notebooks", cwd=NOTEBOOKS)
+            execute(name, params[name], src / "notebooks", cwd=NOTEBOOKS)
         except NotebookFailed as err:
             print(f"error: {err}", file=sys.stderr)
             return 1

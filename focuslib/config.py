@@ -45,6 +45,14 @@ def paper_schedule(schedule: str, epochs: int | None = None) -> tuple[int, tuple
     return epochs, tuple(sorted({m for m in (round(epochs * f) for f in fractions) if 0 < m < epochs}))
 
 
+def check_profile_name(profile: str) -> None:
+    """Raise ValueError unless ``profile`` is a plain name: it names a folder of the results store
+    and a file of ``params/``, so a path such as ``../../x`` would reach outside both."""
+    if not isinstance(profile, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", profile):
+        raise ValueError(f"profile must be a plain name (letters, digits, '_', '.', '-'; it names a folder of the "
+                         f"results store and a file of params/), got {profile!r}")
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """Everything that determines what one training run computes.
@@ -95,9 +103,7 @@ class RunConfig:
                 raise ValueError(
                     f"{name} must be a positive number of examples (or None for all), got {getattr(self, name)!r}"
                 )
-        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(self.profile)):
-            raise ValueError(f"profile must be a plain name (letters, digits, '_', '.', '-'; it names a folder of "
-                             f"the results store), got {self.profile!r}")
+        check_profile_name(self.profile)
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
         if not isinstance(self.warmup_epochs, int) or isinstance(self.warmup_epochs, bool) or self.warmup_epochs < 0:

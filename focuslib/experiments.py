@@ -7,6 +7,7 @@ Notebooks call :func:`plan` with their parameters, then :func:`run_plan`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,9 +17,9 @@ import pandas as pd
 import yaml
 
 from . import datasets
-from .config import RunConfig, paper_schedule
+from .config import RunConfig, check_profile_name, paper_schedule
 from .resolve import resolve
-from .store import ResultsStore, RunLockedError
+from .store import IntegrityError, ResultsStore, RunLockedError, StoreConflictError, yaml_problem
 
 if TYPE_CHECKING:
     from .train import Runtime
@@ -200,24 +201,39 @@ def _model(dataset: str, model: str | None) -> str:
 
 
 def load_profile(profile: str) -> dict[str, Any]:
-    """``params/<profile>.yaml`` as ``{"defaults": {...}, "notebooks": {name: {...}}, "slurm": {...}}``
+    """``<profile>.yaml`` of :func:`params_dir` as ``{"defaults": {...}, "notebooks": {name: {...}}, "slurm": {...}}``
     (``slurm``: the resources of its cluster jobs, :class:`focuslib.launch.Resources`): the one
     reader of a profile (a YAML error or an unknown top-level key names the file)."""
-    path = PARAMS / f"{profile}.yaml"
+    check_profile_name(profile)
+    folder = params_dir()
+    path = folder / f"{profile}.yaml"
     if not path.exists():
-        known = sorted(p.stem for p in PARAMS.glob("*.yaml"))
+        known = sorted(p.stem for p in folder.glob("*.yaml"))
         raise ValueError(f"unknown profile {profile!r} (no {path}); known profiles: {', '.join(known)}")
     try:
         doc = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
-        raise ValueError(f"{path} is not valid YAML: {err}") from None
+        raise ValueError(f"{path} is not valid YAML ({yaml_problem(err)})") from None
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path} holds {type(doc).__name__} {doc!r:.40}, not a mapping of defaults and notebooks")
     unknown = set(doc) - {"defaults", "notebooks", "description", "slurm"}
     if unknown:
         raise ValueError(
             f"{path}: unknown top-level key(s) {sorted(unknown)}; expected defaults, notebooks, description, slurm"
         )
-    return {"defaults": doc.get("defaults") or {}, "notebooks": doc.get("notebooks") or {},
-            "slurm": doc.get("slurm") or {}}
+    out = {key: doc.get(key) or {} for key in ("defaults", "notebooks", "slurm")}
+    bad = [k for k, v in out.items() if not isinstance(v, dict)]
+    bad += [f"notebooks.{k}" for k, v in out["notebooks"].items() if not isinstance(v or {}, dict)] if not bad else []
+    if bad:
+        raise ValueError(f"{path}: {', '.join(bad)} must be a mapping of parameter names to values")
+    return out
+
+
+def params_dir() -> Path:
+    """Where profiles live: ``$FOCUSLIB_PARAMS`` (a folder of profiles of one's own), else the checkout's
+    ``params/``."""
+    env = os.environ.get("FOCUSLIB_PARAMS")
+    return Path(env).expanduser() if env else PARAMS
 
 
 def profile_params(profile: str, notebook: str) -> dict[str, Any]:
@@ -250,6 +266,9 @@ def list_param(name: str, value: Any) -> list[Any]:
         example = "[0, 1]" if kind is not str else "[a, b]"
         raise ValueError(f"parameter {name!r} must be a list of {what}, e.g. -p {name} \"{example}\" (or a single "
                          f"one); got {value!r}")
+    twice = sorted({v for v in items if items.count(v) > 1}, key=items.index)
+    if twice:  # the same seed twice would count one run twice in a mean (n=2, std 0)
+        raise ValueError(f"parameter {name!r} names {', '.join(map(str, twice))} more than once; got {value!r}")
     return items
 
 
@@ -441,6 +460,20 @@ def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir
     return pd.DataFrame(rows)
 
 
+def _only(cells: list[Cell], field: str, wanted: Sequence[Any] | None, artefact: str) -> list[Cell]:
+    """The cells whose ``field`` (``row``, or ``x``: Fig. 4's stop) is one of ``wanted`` (``None``: all);
+    a value no cell has is a ValueError naming the known ones."""
+    if not wanted:
+        return cells
+    known = list(dict.fromkeys(getattr(c, field) for c in cells))
+    unknown = [str(v) for v in wanted if v not in known]
+    if unknown:
+        what = "row" if field == "row" else "stop"
+        raise ValueError(f"unknown {what}(s) {', '.join(unknown)} for {artefact}; known: "
+                         f"{', '.join(str(k) for k in known if k is not None)}")
+    return [c for c in cells if getattr(c, field) in wanted]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m focuslib.experiments table2 --dataset mnist --seeds 0 1``: train (or fetch)
     the runs of one artefact outside a notebook, seed by seed, e.g. in the background.
@@ -449,6 +482,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     several such jobs can share one list of runs."""
     import argparse  # noqa: PLC0415
     import sys  # noqa: PLC0415
+
+    from .train import CheckpointError, Runtime  # noqa: PLC0415
 
     p = argparse.ArgumentParser(prog="python -m focuslib.experiments", description=main.__doc__.split("\n\n")[0])
     p.add_argument("artefact", help="table2, table3, table5, table7, table8, table9, table10, fig4 or beyond")
@@ -498,47 +533,43 @@ def main(argv: Sequence[str] | None = None) -> int:
                                ("--time", a.time, 1)):
         if value is not None and value < least:
             p.error(f"{flag} must be >= {least}, got {value}")
+    if a.stops and a.artefact != "fig4":
+        p.error("--stops applies to fig4 only")
+    if a.probe and a.remedy:
+        p.error("--probe and --remedy are two different runs of a failed cell: ask for one at a time")
     params: dict[str, Any] = {"profile": a.profile}
     if a.dataset:
         params["dataset"] = a.dataset
     if a.seeds is not None:
         params["seeds"] = a.seeds
-    try:
-        cells = plan(a.artefact, params)
-    except (KeyError, ValueError) as err:  # an unknown artefact, profile, data set, method...
+    try:  # everything the command line names is checked before anything runs
+        cells = _only(_only(plan(a.artefact, params), "row", a.rows, a.artefact), "x", a.stops, a.artefact)
+        if a.rows:
+            cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
+        if a.probe:
+            cells = probe_cells(cells)
+        if a.remedy:
+            cells = [replace(c, config=remedy_config(c.config)) for c in cells]
+        if a.plan:
+            from . import planner  # noqa: PLC0415
+
+            rate = planner.measured_rate(a.gpu_check) if a.gpu_check else planner.ASSUMED_RATE
+            frame = planner.plan_frame([c.config for c in cells], ResultsStore(a.results_dir), rate)
+            print(frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+            print(planner.describe_plan(frame, rate))
+            return 0
+        options = runtime_options(resolve_params(a.artefact, params))
+        if a.threads is not None:
+            options["threads"] = a.threads
+        Runtime(device=a.device, threads=options["threads"])  # its checks of the device and thread count
+    except (KeyError, ValueError, TypeError, IntegrityError) as err:  # an unknown artefact, profile, row, option...
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if a.rows:
-        known = list(dict.fromkeys(c.row for c in cells))
-        unknown = [r for r in a.rows if r not in known]
-        if unknown:
-            print(f"error: unknown row(s) {', '.join(unknown)} for {a.artefact}; known: {', '.join(known)}",
-                  file=sys.stderr)
-            return 2
-        cells = [c for c in cells if c.row in a.rows]
-        cells.sort(key=lambda c: (c.seed, a.rows.index(c.row)))
-    if a.stops:
-        if a.artefact != "fig4":
-            p.error("--stops applies to fig4 only")
-        cells = [c for c in cells if c.x in a.stops]
-    if a.probe and a.remedy:
-        p.error("--probe and --remedy are two different runs of a failed cell: ask for one at a time")
-    if a.probe:
-        cells = probe_cells(cells)
-    if a.remedy:
-        cells = [replace(c, config=remedy_config(c.config)) for c in cells]
-    if a.plan:
-        from . import planner  # noqa: PLC0415
-
-        rate = planner.measured_rate(a.gpu_check) if a.gpu_check else planner.ASSUMED_RATE
-        frame = planner.plan_frame([c.config for c in cells], ResultsStore(a.results_dir), rate)
-        print(frame.to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
-        print(planner.describe_plan(frame, rate))
-        return 0
-    require_data({c.dataset for c in cells}, a.data_root)
-    options = runtime_options(resolve_params(a.artefact, params))
-    if a.threads is not None:
-        options["threads"] = a.threads
+    try:
+        require_data({c.dataset for c in cells}, a.data_root)
+    except datasets.DatasetNotFoundError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     if a.launcher:
         return _launch(a, cells, cluster, options)
     skipped = []
@@ -550,6 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"skipped {cell.config.label()}: {err}", file=sys.stderr, flush=True)
             skipped.append(cell.config.label())
             continue
+        except (CheckpointError, IntegrityError, StoreConflictError, datasets.DatasetNotFoundError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
         print(frame.drop(columns=["train_data", "test_data"], errors="ignore").to_string(index=False),
               file=sys.stderr, flush=True)
     if skipped:

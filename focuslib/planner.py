@@ -43,9 +43,13 @@ ASSUMED_RATE = Rate(1e14, "assumed 100 TFLOP/s sustained (about 10% of an H100's
 
 def measured_rate(gpu_check_json: str | Path) -> Rate:
     """The rate of ``ce`` in bf16 measured by ``benchmarks/gpu_check.py`` (its JSON file)."""
-    doc = json.loads(Path(gpu_check_json).read_text())
-    best = max((r for r in doc["results"] if r["method"] == "ce" and r["ok"]), key=lambda r: r["images_per_s"],
-               default=None)
+    try:
+        doc = json.loads(Path(gpu_check_json).read_text())
+        best = max((r for r in doc["results"] if r["method"] == "ce" and r["ok"]), key=lambda r: r["images_per_s"],
+                   default=None)
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"cannot read the GPU check {gpu_check_json} ({type(err).__name__}: {err}); give the JSON "
+                         "file benchmarks/gpu_check.py wrote") from None
     if best is None:
         raise ValueError(f"{gpu_check_json} holds no successful ce measurement")
     return Rate(best["images_per_s"] * best["train_flops_per_image"], f"measured on {doc['device_name']} "

@@ -8,6 +8,9 @@ from . import datasets
 from .config import RunConfig
 from .methods import METHODS, canonical_hparams
 
+#: The arguments of :func:`~focuslib.models.create_model` that a run sets itself, never ``model_kwargs``.
+RUN_SET_MODEL_OPTIONS = ("num_classes", "in_channels", "small_input")
+
 
 def baseline_of(cfg: RunConfig) -> RunConfig:
     """The default frozen baseline/teacher of a two-stage run: the same recipe trained with ``ce``."""
@@ -19,10 +22,15 @@ def resolve(cfg: RunConfig) -> RunConfig:
     the method's hyper-parameters complete with their defaults (:func:`canonical_hparams`) and
     the baseline of a two-stage method filled in."""
     method_cls = METHODS.get(cfg.method)
-    datasets.get_spec(cfg.dataset)
+    spec = datasets.get_spec(cfg.dataset)
     from .models import MODELS  # noqa: PLC0415
 
     MODELS.get(cfg.model)
+    fixed = sorted(set(cfg.model_kwargs) & set(RUN_SET_MODEL_OPTIONS))
+    if fixed:
+        raise ValueError(f"model_kwargs cannot set {', '.join(fixed)}: the data set {cfg.dataset!r} sets num_classes "
+                         f"({spec.num_classes}) and in_channels ({spec.in_channels}); small_input is the run's own "
+                         f"option")
     cfg = cfg.replace(method_kwargs=canonical_hparams(cfg.method, cfg.method_kwargs))
     if method_cls.needs_teacher and cfg.teacher is None:
         cfg = cfg.replace(teacher=baseline_of(cfg))

@@ -52,6 +52,8 @@ HEARTBEAT_SECONDS = 60.0
 LEASE_SECONDS = 600.0
 #: The sidecar beside a checkpoint or weights file holding the sha256 the store wrote it with.
 DIGEST_SUFFIX = ".sha256.json"
+#: The files the trainer writes into a run folder (through :func:`atomic_write_bytes`), sidecars included.
+RUN_FILES = (CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS, CHECKPOINT + DIGEST_SUFFIX, WEIGHTS + DIGEST_SUFFIX)
 
 
 class StoreConflictError(RuntimeError):
@@ -93,6 +95,17 @@ def _parse_holder(holder: str) -> tuple[str, str, dict[str, str]]:
     fields = dict(w.split("=", 1) for w in words[:-2] if "=" in w)
     host, pid = (words[-2], words[-1]) if len(words) >= 2 else ("", "")
     return host, pid, fields
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML parse error in one line: what the parser was reading and the problem, each with its
+    line and column (PyYAML's own message spans lines and quotes the text)."""
+    parts = []
+    for text, mark in ((getattr(err, "context", None), getattr(err, "context_mark", None)),
+                       (getattr(err, "problem", None), getattr(err, "problem_mark", None))):
+        if text:
+            parts.append(f"{text} at line {mark.line + 1}, column {mark.column + 1}" if mark else text)
+    return " ".join(("; ".join(parts) or str(err)).split())
 
 
 def _holder_is_gone(holder: str) -> bool:
@@ -242,6 +255,14 @@ def remove_recorded(path: Path) -> None:
     digest_path(path).unlink(missing_ok=True)
 
 
+def remove_stale_writes(run_dir: Path) -> None:
+    """Delete the temporary files of :func:`atomic_write_bytes` that a process killed mid-write left
+    for the run's own files (:data:`RUN_FILES`); call it only while holding the run's lock."""
+    for name in RUN_FILES:
+        for stale in run_dir.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
 class ResultsStore:
     """Look up, write and read back runs keyed by the hash of their :class:`RunConfig`."""
 
@@ -262,8 +283,8 @@ class ResultsStore:
         try:
             doc = yaml.safe_load(path.read_text()) or {}
         except yaml.YAMLError as err:
-            raise IntegrityError(f"{path} is not valid YAML ({err}); restore it, or delete {path.parent} "
-                                 "to retrain the run") from None
+            raise IntegrityError(f"{path} is not valid YAML ({yaml_problem(err)}); restore it, or delete "
+                                 f"{path.parent} to retrain the run") from None
         if not isinstance(doc, dict) or not isinstance(doc.get("config", {}), dict):
             raise IntegrityError(f"{path} is not a run's config.yaml; restore it, or delete {path.parent} "
                                  "to retrain the run")
@@ -284,7 +305,10 @@ class ResultsStore:
         if not path.exists():
             return
         stored = self.read_config(path.parent)
-        if stored.get("config") != _plain(cfg.to_dict()):
+        if "config" not in stored:
+            raise IntegrityError(f"{path} holds no run configuration; restore it, or delete {path.parent} "
+                                 "to retrain the run")
+        if stored["config"] != _plain(cfg.to_dict()):
             raise StoreConflictError(
                 f"{path} holds a different configuration than the run asked for "
                 f"(key {cfg.key()}); refusing to mix them. Move that folder away or use another --results-dir."
@@ -398,6 +422,7 @@ class ResultsStore:
         else:
             raise RunLockedError(f"could not take {path}: another process keeps taking it; run again.")
         try:
+            remove_stale_writes(path.parent)
             with _heartbeat(path, HEARTBEAT_SECONDS):
                 yield path
         finally:

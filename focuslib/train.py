@@ -43,7 +43,16 @@ from .loader import batch_indices, epoch_generator, open_split
 from .methods import Method, StepOutput, create_method
 from .models import create_model
 from .resolve import baseline_of, resolve
-from .store import CHECKPOINT, WEIGHTS, ResultsStore, read_recorded, remove_recorded, slurm_job, write_recorded
+from .store import (
+    CHECKPOINT,
+    WEIGHTS,
+    ResultsStore,
+    read_recorded,
+    remove_recorded,
+    slurm_job,
+    write_recorded,
+    yaml_problem,
+)
 
 
 class CheckpointError(RuntimeError):
@@ -98,6 +107,12 @@ class Runtime:
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be >= 1 (or None for torch's default), got {self.threads}")
+        if self.device != "auto":
+            try:
+                torch.device(self.device)
+            except RuntimeError:
+                raise ValueError(f"device must be 'auto' or a torch device such as cpu, cuda, cuda:1; "
+                                 f"got {self.device!r}") from None
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be >= 1 (evaluate every that many epochs), got {self.eval_every}")
 
@@ -657,8 +672,20 @@ def _kv(text: str) -> dict[str, Any]:
         if "=" not in item:
             raise argparse.ArgumentTypeError(f"expected key=value, got {item!r}")
         k, v = item.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
+        try:
+            out[k.strip()] = yaml.safe_load(v)
+        except yaml.YAMLError as err:
+            raise argparse.ArgumentTypeError(f"{k.strip()}={v}: not a YAML value ({yaml_problem(err)})") from None
     return out
+
+
+def _epoch_list(text: str) -> tuple[int, ...]:
+    """Parse ``100,150`` into epochs (an empty string: none)."""
+    try:
+        return tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated epochs such as 100,150 (or '' for none), "
+                                         f"got {text!r}") from None
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -669,7 +696,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--method", default="ce")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--epochs", type=int, help="default: the paper's schedule for the data set")
-    p.add_argument("--milestones", type=lambda s: tuple(int(v) for v in s.split(",") if v),
+    p.add_argument("--milestones", type=_epoch_list,
                    help="comma-separated epochs at which lr is divided by 10 (default: the paper's)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
@@ -714,9 +741,9 @@ def config_from_args(a: argparse.Namespace) -> RunConfig:
         model_kwargs=a.model_kwargs, dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit,
         test_limit=a.test_limit, profile=a.profile,
     )
-    if a.teacher_model or a.teacher_epochs:
+    if a.teacher_model is not None or a.teacher_epochs is not None:
         teacher = baseline_of(cfg).replace(model=a.teacher_model or cfg.model)
-        if a.teacher_epochs:
+        if a.teacher_epochs is not None:
             teacher = teacher.replace(epochs=a.teacher_epochs, milestones=())
         cfg = cfg.replace(teacher=teacher)
     return resolve(cfg)

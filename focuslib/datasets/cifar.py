@@ -24,7 +24,14 @@ import torch
 from torchvision.datasets import CIFAR10, CIFAR100
 
 from .catalog import check_counts, get_spec, register_dataset
-from .decoding import blob_slices, cached_arrays, decode_images, file_stamp, fingerprint
+from .decoding import (
+    blob_slices,
+    cached_arrays,
+    decode_images,
+    file_stamp,
+    fingerprint,
+    shared_npz,
+)
 from .errors import DatasetNotFoundError
 from .roots import Layout, describe_layouts
 from .sources import ImageTensors
@@ -58,7 +65,7 @@ def _official(name: str, cls: type[CIFAR10], split: str, root: Path, download: b
 
 
 def _shared(variant: str, split: str, path: Path) -> ImageTensors:
-    with np.load(path) as npz:
+    with shared_npz("cifar10", path) as npz:
         classes = [str(c) for c in npz["classes"]]
         if variant == "lossless_subset":
             images = npz[f"x_{split}"].transpose(0, 3, 1, 2).copy()

@@ -7,14 +7,17 @@ import hashlib
 import io
 import os
 import warnings
-from collections.abc import Callable, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import PIL
 from PIL import Image
 
+from .errors import DatasetNotFoundError
 from .roots import cache_dir
 
 #: Bump when the layout of cached arrays changes; old cache files are then ignored.
@@ -78,3 +81,19 @@ def cached_arrays(label: str, key: str, build: Callable[[], dict[str, np.ndarray
     except OSError as err:
         warnings.warn(f"could not cache decoded images at {path}: {err}", stacklevel=2)
     return arrays
+
+
+@contextmanager
+def shared_npz(name: str, path: Path, made_by: str = "the shared data") -> Iterator[np.lib.npyio.NpzFile]:
+    """Open the ``.npz`` archive of data set ``name`` (as ``made_by`` wrote it): a file numpy cannot
+    read as one (truncated, not an archive, pickled objects) or an array missing from it (a
+    ``KeyError`` in the block) is a :class:`DatasetNotFoundError` naming the file, not numpy's message."""
+    try:
+        with np.load(path) as npz:
+            yield npz
+    except DatasetNotFoundError:
+        raise
+    except (KeyError, OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        problem = " ".join(str(err).split()) or type(err).__name__
+        raise DatasetNotFoundError(name, path, f"the intact .npz archive of {made_by}; this one is damaged "
+                                               f"({type(err).__name__}: {problem}): restore it") from None

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from torchvision.datasets.folder import IMG_EXTENSIONS, find_classes, make_dataset
 
 from .catalog import check_counts, register_dataset
-from .decoding import blob_slices
+from .decoding import blob_slices, shared_npz
 from .errors import DatasetNotFoundError
 from .roots import Layout, describe_layouts
 from .sources import ImageFiles
@@ -38,7 +37,7 @@ def image_folder(
 
 
 def _imagewoof_shared(path: Path, split: str) -> ImageFiles:
-    with np.load(path) as npz:
+    with shared_npz("imagewoof", path) as npz:
         keep = npz["is_valid"] == (split == "test")
         encoded = [b for b, k in zip(blob_slices(npz["jpeg"], npz["offsets"]), keep) if k]
         targets, classes = npz["y"][keep].astype(int).tolist(), [str(w) for w in npz["wnids"]]

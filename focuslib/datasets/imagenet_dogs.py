@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .catalog import check_counts, register_dataset
+from .decoding import shared_npz
 from .errors import DatasetNotFoundError
 from .roots import Layout, describe_layouts
 from .sources import ImageTensors
@@ -26,13 +27,8 @@ def load_imagenet_dogs(split: str, root: Path, *, allow_partial: bool = False) -
     if folder is None:
         raise DatasetNotFoundError("imagenet_dogs", root, describe_layouts(root, LAYOUT))
     path, key = folder / FILE_NAME, SPLIT_KEYS[split]
-    try:
-        with np.load(path) as npz:
-            images, labels = npz[f"{key}_images"], npz[f"{key}_labels"].astype(np.int64)
-            classes = [str(w) for w in npz["wnids"]]
-    except (KeyError, OSError, ValueError) as err:
-        raise DatasetNotFoundError(
-            "imagenet_dogs", path, f"the npz written by prepare_imagenet_dogs ({err})"
-        ) from None
+    with shared_npz("imagenet_dogs", path, "prepare_imagenet_dogs") as npz:
+        images, labels = npz[f"{key}_images"], npz[f"{key}_labels"].astype(np.int64)
+        classes = [str(w) for w in npz["wnids"]]
     note = check_counts("imagenet_dogs", split, len(labels), len(classes), path, allow_partial=allow_partial)
     return ImageTensors(torch.from_numpy(images), torch.from_numpy(labels), classes, subset_note=note)

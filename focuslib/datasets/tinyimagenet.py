@@ -16,7 +16,14 @@ import numpy as np
 import torch
 
 from .catalog import check_counts, register_dataset
-from .decoding import blob_slices, cached_arrays, decode_images, file_stamp, fingerprint
+from .decoding import (
+    blob_slices,
+    cached_arrays,
+    decode_images,
+    file_stamp,
+    fingerprint,
+    shared_npz,
+)
 from .errors import DatasetNotFoundError
 from .roots import Layout, describe_layouts
 from .sources import ImageTensors
@@ -72,7 +79,7 @@ def _load_official(folder: Path, split: str) -> tuple[dict[str, np.ndarray], lis
 
 def _load_shared(path: Path, split: str) -> tuple[dict[str, np.ndarray], list[str]]:
     key = "train" if split == "train" else "val"
-    with np.load(path) as npz:
+    with shared_npz("tinyimagenet", path) as npz:
         wnids = [str(w) for w in npz["wnids"]]
         classes = sorted(wnids)
         to_sorted = np.array([classes.index(w) for w in wnids])  # the npz labels index wnids.txt order

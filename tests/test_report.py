@@ -746,3 +746,21 @@ def test_by_run_folds_the_identifying_columns_into_one():
     assert shown["run"].tolist() == ["dropmax · mnist/lenet5 · seed 3",
                                      "focusnet_on_teacher · mnist/lenet5 · seed 0 · stop 40"]
     assert report.by_run(frame.drop(columns="seed")).equals(frame.drop(columns="seed"))  # not a run table: unchanged
+
+
+def test_a_page_reads_every_seed_the_store_holds_finished(tmp_path):
+    """Issue 21: the pre-registered MNIST seeds past the profile's 0-4 reach the pages, the findings
+    and the status, but only where the store holds the run finished."""
+    import shutil  # noqa: PLC0415
+
+    committed = Path(__file__).resolve().parents[1] / "results" / "paper"
+    small = shutil.ignore_patterns("*.pt", "*.sha256.json", "NOTE.md")
+    for seed, finished in ((5, True), (6, False)):
+        src = next(committed.glob(f"mnist-lenet5-ce-s{seed}-e200-*"))
+        shutil.copytree(src, tmp_path / "paper" / src.name, ignore=small)
+        if not finished:
+            (tmp_path / "paper" / src.name / "final.json").unlink()
+    profile_seeds = {c.seed for c in experiments.plan("table2", {"profile": "paper"})}
+    cells = report.full_protocol_plan("table2", str(tmp_path))
+    assert [(c.row, c.dataset, c.seed) for c in cells if c.seed not in profile_seeds] == [("ce", "mnist", 5)]
+    assert report.full_protocol_results("table2", str(tmp_path))["seed"].tolist() == [5]

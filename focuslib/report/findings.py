@@ -24,7 +24,7 @@ from .. import datasets, paper
 from ..experiments import plan, run_plan
 from .decision import OUTCOMES, outcomes
 from .evidence import at_chance, chance
-from .tables import PAPER_ROW, fig4_frame, fmt, paired_gains, paper_rows, t_interval
+from .tables import PAPER_ROW, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
 
 #: The only verdicts a claim can get.
 VERDICTS = ("reproduced", "not reproduced", "mixed", "untested")
@@ -286,7 +286,7 @@ def _complexity_part(claim: Claim) -> dict:
 def _cells(page: str, results_dir: str | None) -> pd.DataFrame:
     """Every full-protocol cell of ``page``'s plan with its final metrics where the store holds them
     (never training): the plan names the runs, the store's keys find them."""
-    return run_plan(plan(page, {"profile": "paper"}), results_dir=results_dir, train=False)
+    return run_plan(full_protocol_plan(page, results_dir), results_dir=results_dir, train=False)
 
 
 def claim_parts(results_dir: str | None = None, data_root: str | None = None,

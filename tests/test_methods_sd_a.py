@@ -453,3 +453,21 @@ def test_training_loss_falls_on_digits(name: str) -> None:
         losses.append(out.loss.item())
     assert all(math.isfinite(v) for v in losses)
     assert sum(losses[-5:]) < 0.8 * sum(losses[:5])
+
+
+def test_one_official_epsilon_moves_the_kl_as_its_docstring_says() -> None:
+    """ONE's official target ``p + 1e-7`` against ours (no epsilon): the difference is
+    ``eps * sum(log(p + eps) - log q) + sum(p log(1 + eps / p))``, far above ``N * eps`` for
+    confident logits over many classes (issue 25)."""
+    from focuslib.losses import distillation_kl  # noqa: PLC0415
+
+    eps, n = 1e-7, 200
+    gen = torch.Generator().manual_seed(0)
+    student = torch.randn(4, n, generator=gen, dtype=torch.float64) * 40
+    teacher = torch.randn(4, n, generator=gen, dtype=torch.float64) * 40
+    p, log_q = torch.softmax(teacher, 1), torch.log_softmax(student, 1)
+    official = ((p + eps) * (torch.log(p + eps) - log_q)).sum(1).mean()
+    ours = distillation_kl(student, teacher, temperature=1.0)
+    predicted = (eps * (torch.log(p + eps) - log_q).sum(1) + (p * torch.log1p(eps / p)).sum(1)).mean()
+    assert official - ours == pytest.approx(predicted.item(), rel=1e-6)
+    assert (official - ours).item() > 50 * n * eps  # 1.8e-3 here, about 90 x N * eps

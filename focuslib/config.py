@@ -92,6 +92,8 @@ class RunConfig:
     profile: str = "custom"
 
     def __post_init__(self) -> None:
+        if self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer (torch and numpy seeds are), got {self.seed!r}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {self.batch_size!r}")
         if self.epochs < 0 or (self.epochs == 0 and (self.milestones or self.warmup_epochs)):

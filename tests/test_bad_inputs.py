@@ -132,6 +132,7 @@ CASES: dict[str, Case] = {
     "train-negative-limit": Case([*TRAIN, "--train-limit", "-5"], ("train_limit must be a positive number", "-5")),
     "train-negative-epochs": Case([*TRAIN, "--epochs", "-1"], ("epochs must be a positive integer", "-1")),
     "train-zero-batch": Case([*TRAIN, "--batch-size", "0"], ("batch_size must be a positive integer",)),
+    "train-negative-seed": Case([*TRAIN, "--seed", "-1"], ("seed must be a non-negative integer", "-1")),
     "train-eval-every-0": Case([*TRAIN, *LEN, "--eval-every", "0"], ("eval_every must be >= 1",)),
     "train-zero-threads": Case([*TRAIN, *LEN, "--threads", "0"], ("threads must be >= 1",)),
     "train-milestone-beyond": Case([*TRAIN, "--milestones", "5"], ("milestones (5,) lie beyond epochs=2",)),

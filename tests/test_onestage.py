@@ -79,9 +79,11 @@ def test_defaults_are_the_chosen_settings_and_canonical_hparams_round_trip() -> 
     spelled = tiny("focusnet_ema", 1, decay=0.999, rampup_decay=0.99, warmup_epochs=5)
     assert resolve(tiny("focusnet_ema", 1)).key() == resolve(spelled).key()
     assert resolve(tiny("focusnet_ema", 1)).teacher is None and resolve(tiny("focusnet_prev", 1)).teacher is None
-    for bad in ({"decay": 1.0}, {"rampup_decay": -0.1}, {"warmup_epochs": 1.5}):
+    for bad in ({"decay": 1.0}, {"rampup_decay": -0.1}):
         with pytest.raises(ValueError):
             create_method("focusnet_ema", **bad)
+    with pytest.raises(TypeError, match="warmup_epochs must be an integer, got 1.5"):  # its declared type
+        create_method("focusnet_ema", warmup_epochs=1.5)
 
 
 # -- focusnet_ema --------------------------------------------------------------------------------

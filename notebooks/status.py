@@ -60,7 +60,7 @@ print(done.to_string(index=False) if len(done) else "no full-protocol results ye
 report.styled(status.groupby(["table", "status"], sort=False).size().rename("cells").reset_index())
 
 # %%
-report.styled(status)
+report.styled(report.status_view(status))
 
 # %% [markdown]
 # ## Which code trained each run

@@ -71,6 +71,7 @@ from .tables import (
     sources_block,
     status,
     status_grid,
+    status_view,
     still_to_run_block,
     styled,
     summarise,
@@ -87,5 +88,6 @@ __all__ = [
     "gain_curve", "gain_verdict", "gains", "health", "paired_gains", "paper_pivot",
     "paper_rows", "per_seed", "plot_curves", "plot_gain_curve", "plot_status_grid", "plot_step_traces", "provenance",
     "provenance_exceptions", "remedies", "stability_probes",
-    "CELL_STATES", "cell_state", "status", "status_grid", "step_traces", "styled", "summarise", "t_interval",
+    "CELL_STATES", "cell_state", "status", "status_grid", "status_view",
+    "step_traces", "styled", "summarise", "t_interval",
 ]

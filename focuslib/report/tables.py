@@ -281,6 +281,14 @@ def cell_state(row: Mapping[str, Any]) -> str:
     return {"yes": "reproduced", "no": "not reproduced"}.get(row["paper in our 95% CI"], "partial")
 
 
+def status_view(status: pd.DataFrame) -> pd.DataFrame:
+    """:func:`status` for reading: each row's method with its model in one column and the data
+    sets by their titles (CIFAR-10, Stanford Dogs), so that the table fits a page's column."""
+    shown = status.assign(**{"method": status["method"] + " · " + status["model"],
+                             "data set": [datasets.get_spec(d).title for d in status["data set"]]})
+    return shown.drop(columns="model")
+
+
 def status_grid(status: pd.DataFrame) -> pd.DataFrame:
     """:func:`status` as a grid: one row per (table, method, model), one column per data set, each
     paper cell holding its :func:`cell_state` (empty where the paper has no cell)."""

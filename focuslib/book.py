@@ -11,12 +11,13 @@ is configured (``_config.yml``) not to execute anything itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,26 @@ def notebook_parameters(name: str, profile: dict[str, Any], runtime: dict[str, A
     return params
 
 
+#: The backend the notebooks' kernels plot with: inline, so every figure lands in the executed
+#: notebook whatever the caller's ``MPLBACKEND`` (CI exports Agg for its headless tests; a kernel on
+#: Agg drops every figure a cell leaves open, and the book then has none).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def inline_figures() -> Iterator[None]:
+    """Start kernels inside this block with :data:`INLINE_BACKEND` (their environment is ours)."""
+    old = os.environ.get("MPLBACKEND")
+    os.environ["MPLBACKEND"] = INLINE_BACKEND
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MPLBACKEND", None)
+        else:
+            os.environ["MPLBACKEND"] = old
+
+
 def execute(name: str, params: dict[str, Any], out_dir: Path, cwd: Path) -> Path:
     """Run one notebook with papermill into ``out_dir``; a failure raises :class:`NotebookFailed`."""
     import papermill  # noqa: PLC0415
@@ -80,8 +101,9 @@ def execute(name: str, params: dict[str, Any], out_dir: Path, cwd: Path) -> Path
 
     out = out_dir / f"{name}.ipynb"
     try:
-        papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=params,
-                                   cwd=str(cwd), progress_bar=False, kernel_name="python3")
+        with inline_figures():
+            papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=params,
+                                       cwd=str(cwd), progress_bar=False, kernel_name="python3")
     except PapermillExecutionError as err:
         raise NotebookFailed(f"notebook {name!r} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
                              f"(the executed copy with the traceback is {out})") from None
@@ -110,7 +132,8 @@ def refresh_source(name: str) -> None:
     path = NOTEBOOKS / f"{name}.ipynb"
     nb = nbformat.read(path, as_version=4)
     try:
-        NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        with inline_figures():
+            NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     except CellExecutionError as err:
         raise NotebookFailed(f"notebook {name!r} failed: {str(err).strip().splitlines()[-1]}") from None
     nbformat.write(nb, path)

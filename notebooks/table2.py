@@ -109,11 +109,11 @@ report.styled(report.health(runs))
 report.styled(report.dead_units(runs))
 
 # %% [markdown]
-# Train accuracy (%) over each run's first epoch, one column per seed: a run that collapses
+# Train accuracy (%) over each run's first epoch, one row per seed: a run that collapses
 # does so in that epoch, so this also shows how slowly the runs that did train started.
 
 # %%
-report.styled(report.first_epoch(runs).reset_index())
+report.styled(report.first_epoch(runs).T.rename_axis("seed").reset_index())
 
 # %% [markdown]
 # The first steps of every run, replayed exactly (`python -m focuslib.diagnostics RUN_DIR --first-steps`

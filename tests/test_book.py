@@ -131,3 +131,21 @@ def test_the_main_table_never_holds_smoke_rows_and_the_pipeline_check_never_hold
     check = report.pipeline_check(table)
     assert check.startswith("<details") and "55.50" in check and str(paper.lookup(2, "ce", "mnist")) not in check
     assert report.pipeline_check(report.compare(2, runs[runs["profile"] == "paper"])) == ""
+
+
+def test_a_figure_left_open_by_a_cell_reaches_the_executed_notebook_whatever_mplbackend(tmp_path, monkeypatch):
+    """CI exports MPLBACKEND=Agg; a kernel on Agg drops every figure a cell assigns (``fig = ...``), and
+    the CI book had no figures at all. The book's kernels plot inline whatever the caller sets."""
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([0, 1])")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "figure.ipynb").write_text(nbformat.writes(nb))
+    monkeypatch.setattr(book, "NOTEBOOKS", tmp_path)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    (tmp_path / "out").mkdir()
+    out = nbformat.read(book.execute("figure", {}, tmp_path / "out", cwd=tmp_path), as_version=4)
+    assert any("image/png" in o.get("data", {}) for o in out.cells[-1].outputs)
+    import os  # noqa: PLC0415
+
+    assert os.environ["MPLBACKEND"] == "Agg"  # the caller's setting is back

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,28 +103,18 @@ class Cell:
     x: float | None = None  # Fig. 4: the baseline's training epochs
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The parameters shared by every notebook (see ``params/*.yaml``)."""
+#: The :class:`RunConfig` fields a plan's cell sets itself (data set, model, method, seed, baseline, the
+#: method's options) or through :func:`profile_schedule` (epochs, milestones); a profile or notebook
+#: parameter of the same name as any other field (``batch_size``, ``train_limit``, ``lr``...) sets it
+#: for every run of the plan (:func:`run_fields`).
+CELL_FIELDS = ("dataset", "model", "method", "seed", "teacher", "method_kwargs", "epochs", "milestones")
 
-    profile: str = "smoke"
-    seeds: tuple[int, ...] = (0,)
-    epochs: int | None = None  # None: the paper's schedule of each data set
-    milestones: tuple[int, ...] | None = None  # None: the paper's proportions of ``epochs``
-    batch_size: int = 128
-    train_limit: int | None = None
-    test_limit: int | None = None
-    dataset_kwargs: Mapping[str, Any] | None = None
-    teacher_epochs: Mapping[str, int] | None = None  # overrides POORLY_TRAINED_EPOCHS / stops (smoke)
 
-    @classmethod
-    def from_params(cls, P: Mapping[str, Any]) -> Settings:
-        fields = {k: P[k] for k in cls.__dataclass_fields__ if k in P}
-        if fields.get("seeds") is not None:
-            fields["seeds"] = tuple(list_param("seeds", fields["seeds"]))
-        if fields.get("milestones") is not None:
-            fields["milestones"] = tuple(fields["milestones"])
-        return cls(**fields)
+def run_fields(P: Mapping[str, Any]) -> dict[str, Any]:
+    """The :class:`RunConfig` fields the parameters ``P`` (:func:`resolve_params`' output) set for
+    every run of a plan; a field ``P`` leaves at ``None`` keeps :class:`RunConfig`'s default."""
+    return {f.name: P[f.name] for f in fields(RunConfig)
+            if f.name not in CELL_FIELDS and P.get(f.name) is not None}
 
 
 def is_paper_protocol(cfg: RunConfig) -> bool:
@@ -135,31 +125,30 @@ def is_paper_protocol(cfg: RunConfig) -> bool:
     return all(getattr(cfg, name) == value for name, value in expected.items())
 
 
-def profile_schedule(dataset: str, s: Settings) -> tuple[int, tuple[int, ...]]:
-    """Epochs and lr milestones of ``dataset`` under ``s``: the profile's own when it states
-    milestones (then it states epochs too), else the paper's schedule, shortened to ``s.epochs``
+def profile_schedule(dataset: str, P: Mapping[str, Any]) -> tuple[int, tuple[int, ...]]:
+    """Epochs and lr milestones of ``dataset`` under the parameters ``P``: their own when they state
+    milestones (then they state epochs too), else the paper's schedule, shortened to ``P["epochs"]``
     in the paper's proportions (:func:`~focuslib.config.paper_schedule`)."""
-    if s.milestones is None:
-        return paper_schedule(datasets.get_spec(dataset).schedule, s.epochs)
-    if s.epochs is None:
-        raise ValueError(f"profile {s.profile!r} states milestones {s.milestones} but no epochs")
-    return s.epochs, s.milestones
+    epochs, milestones = P.get("epochs"), P.get("milestones")
+    if milestones is None:
+        return paper_schedule(datasets.get_spec(dataset).schedule, epochs)
+    if epochs is None:
+        raise ValueError(f"profile {P.get('profile')!r} states milestones {list(milestones)} but no epochs")
+    return epochs, tuple(milestones)
 
 
-def config(dataset: str, model: str, method: str, seed: int, s: Settings, **changes: Any) -> RunConfig:
-    """The paper's recipe for ``dataset`` under the profile's settings and :func:`profile_schedule`.
+def config(dataset: str, model: str, method: str, seed: int, P: Mapping[str, Any], **changes: Any) -> RunConfig:
+    """The paper's recipe for ``dataset`` under the parameters ``P`` (:func:`run_fields`) and
+    :func:`profile_schedule`.
 
     Under the ``paper`` profile, settings that are not the paper's protocol
     (:func:`is_paper_protocol`: fewer epochs, other batch size, limits...) make the run
     ``custom``: only the protocol itself is stored and shown as ``paper``. ``changes`` (a
     method's preset, a teacher, a poorly-trained baseline's stop) come after that decision.
     """
-    epochs, milestones = profile_schedule(dataset, s)
-    cfg = RunConfig(
-        dataset=dataset, model=model, method=method, seed=seed, epochs=epochs, milestones=milestones,
-        batch_size=s.batch_size, train_limit=s.train_limit, test_limit=s.test_limit,
-        dataset_kwargs=dict(s.dataset_kwargs or {}), profile=s.profile,
-    )
+    epochs, milestones = profile_schedule(dataset, P)
+    cfg = RunConfig(dataset=dataset, model=model, method=method, seed=seed, epochs=epochs, milestones=milestones,
+                    **run_fields(P))
     if cfg.profile == PAPER and not is_paper_protocol(cfg):
         cfg = cfg.replace(profile=CUSTOM)
     return resolve(cfg.replace(**changes))
@@ -282,12 +271,13 @@ def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
     The profile defaults to ``smoke`` when the run uses only the embedded digits data and to
     ``paper`` otherwise, so ``papermill table7.ipynb out.ipynb -p dataset cub200`` runs the
     paper's protocol on CUB-200. List parameters become lists (:func:`list_param`). Returns the
-    merged parameters with ``datasets`` as a list."""
+    merged parameters with ``datasets`` and ``seeds`` (default: seed 0) as lists."""
     given = _list_params({k: v for k, v in P.items() if v is not None})
     asked = given.get("dataset") or []
     profile = given.get("profile") or ("smoke" if set(asked) <= {EMBEDDED} else PAPER)
     merged = _list_params({**profile_params(profile, notebook), **given, "profile": profile})
     merged["datasets"] = merged.get("dataset") or [EMBEDDED]
+    merged["seeds"] = merged.get("seeds") or [0]
     return merged
 
 
@@ -305,10 +295,10 @@ def plan(artefact: str, P: Mapping[str, Any]) -> list[Cell]:
     if artefact not in builders:
         raise ValueError(f"no plan for {artefact!r}; known: {sorted(builders)}")
     P = resolve_params(artefact, P)
-    return builders[artefact](P, Settings.from_params(P))
+    return builders[artefact](P)
 
 
-def _methods_plan(P, s: Settings) -> list[Cell]:
+def _methods_plan(P: Mapping[str, Any]) -> list[Cell]:
     models = P.get("models") or [P.get("model")]
     cells = []
     for dataset in P["datasets"]:
@@ -318,19 +308,19 @@ def _methods_plan(P, s: Settings) -> list[Cell]:
                 changes = method_preset(method, dataset)
                 changes["method_kwargs"] = {**changes.get("method_kwargs", {}),
                                             **(P.get("method_kwargs") or {}).get(method, {})}
-                for seed in s.seeds:
-                    cells.append(Cell(method, dataset, m, seed, config(dataset, m, method, seed, s, **changes)))
+                for seed in P["seeds"]:
+                    cells.append(Cell(method, dataset, m, seed, config(dataset, m, method, seed, P, **changes)))
             for variant in _variants_for(P.get("variants"), dataset):
-                for seed in s.seeds:
-                    cells.append(Cell(variant, dataset, m, seed, config(dataset, m, "focusnet", seed, s,
+                for seed in P["seeds"]:
+                    cells.append(Cell(variant, dataset, m, seed, config(dataset, m, "focusnet", seed, P,
                                                                         method_kwargs=FOCUSNET_VARIANTS[variant])))
     return cells
 
 
-def _beyond_plan(P, s: Settings) -> list[Cell]:
+def _beyond_plan(P: Mapping[str, Any]) -> list[Cell]:
     """Beyond the paper: the ``rows`` (default :data:`BEYOND_ROWS`) as :func:`_methods_plan`'s
     methods on the same seeds, so its ``ce`` and ``focusnet`` cells are the very runs of Table 2."""
-    return _methods_plan({**P, "methods": list(P.get("rows") or BEYOND_ROWS), "variants": None}, s)
+    return _methods_plan({**P, "methods": list(P.get("rows") or BEYOND_ROWS), "variants": None}, P)
 
 
 def _variants_for(variants: Mapping[str, Sequence[str]] | Sequence[str] | None, dataset: str) -> list[str]:
@@ -357,7 +347,7 @@ def method_preset(method: str, dataset: str) -> dict[str, Any]:
     return {}
 
 
-def _ablation_plan(P, s: Settings) -> list[Cell]:
+def _ablation_plan(P: Mapping[str, Any]) -> list[Cell]:
     cells = []
     for dataset in P["datasets"]:
         m = _model(dataset, P.get("model"))
@@ -368,58 +358,58 @@ def _ablation_plan(P, s: Settings) -> list[Cell]:
                 method, method_kwargs = "focusnet", ABLATIONS[row]
             else:
                 raise ValueError(f"unknown Table 10 row {row!r}; known: ce, {', '.join(ABLATIONS)}")
-            cells += [Cell(row, dataset, m, seed, config(dataset, m, method, seed, s, method_kwargs=method_kwargs))
-                      for seed in s.seeds]
+            cells += [Cell(row, dataset, m, seed, config(dataset, m, method, seed, P, method_kwargs=method_kwargs))
+                      for seed in P["seeds"]]
     return cells
 
 
-def _kd_plan(P, s: Settings) -> list[Cell]:
+def _kd_plan(P: Mapping[str, Any]) -> list[Cell]:
     """Table 5: ResNet-18 teaches MobileNetV2 (standard KD vs FocusNet)."""
     cells = []
     for dataset in P["datasets"]:
         t_model, s_model = P.get("teacher_model", "resnet18"), P.get("student_model", "mobilenetv2_x0_5")
-        for seed in s.seeds:
-            teacher = config(dataset, t_model, "ce", seed, s)
+        for seed in P["seeds"]:
+            teacher = config(dataset, t_model, "ce", seed, P)
             cells.append(Cell("teacher", dataset, t_model, seed, teacher))
-            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
+            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, P)))
             for method in ("kd", "focusnet"):
-                cfg = config(dataset, s_model, method, seed, s, teacher=teacher)
+                cfg = config(dataset, s_model, method, seed, P, teacher=teacher)
                 cells.append(Cell(method, dataset, s_model, seed, cfg))
     return cells
 
 
-def _dereverse_plan(P, s: Settings) -> list[Cell]:
+def _dereverse_plan(P: Mapping[str, Any]) -> list[Cell]:
     """Table 9: a poorly-trained MobileNetV2 teaches ResNet-18 (De-reverse KD vs FocusNet)."""
     cells = []
-    stops = {**POORLY_TRAINED_EPOCHS, **(s.teacher_epochs or {})}
+    stops = {**POORLY_TRAINED_EPOCHS, **(P.get("teacher_epochs") or {})}
     for dataset in P["datasets"]:
         t_model, s_model = P.get("teacher_model", "mobilenetv2_x0_5"), P.get("student_model", "resnet18")
-        for seed in s.seeds:
-            teacher = poorly_trained(config(dataset, t_model, "ce", seed, s), stops[dataset])
+        for seed in P["seeds"]:
+            teacher = poorly_trained(config(dataset, t_model, "ce", seed, P), stops[dataset])
             cells.append(Cell("teacher", dataset, t_model, seed, teacher))
-            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, s)))
+            cells.append(Cell("student", dataset, s_model, seed, config(dataset, s_model, "ce", seed, P)))
             for method in ("dereverse_kd", "focusnet"):
-                cfg = config(dataset, s_model, method, seed, s, teacher=teacher)
+                cfg = config(dataset, s_model, method, seed, P, teacher=teacher)
                 cells.append(Cell(method, dataset, s_model, seed, cfg))
     return cells
 
 
-def _fig4_plan(P, s: Settings) -> list[Cell]:
+def _fig4_plan(P: Mapping[str, Any]) -> list[Cell]:
     """Fig. 4: FocusNet on baselines stopped at epochs 1, 10, ..., 60 (and 0 where
     :data:`FIG4_OUR_STOPS` adds it), and both at full length."""
     cells = []
     for dataset in P["datasets"]:
         m = _model(dataset, P.get("model"))
-        for seed in s.seeds:
-            full = config(dataset, m, "ce", seed, s)
+        for seed in P["seeds"]:
+            full = config(dataset, m, "ce", seed, P)
             cells.append(Cell("ce", dataset, m, seed, full, x=float(full.epochs)))
-            cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, s),
+            cells.append(Cell("focusnet", dataset, m, seed, config(dataset, m, "focusnet", seed, P),
                               x=float(full.epochs)))
             for stop in P.get("stops") or (*FIG4_OUR_STOPS.get(dataset, ()), *FIG4_STOPS):
                 teacher = poorly_trained(full, stop)
                 cells.append(Cell("teacher", dataset, m, seed, teacher, x=float(stop)))
                 cells.append(Cell("focusnet_on_teacher", dataset, m, seed,
-                                  config(dataset, m, "focusnet", seed, s, teacher=teacher), x=float(stop)))
+                                  config(dataset, m, "focusnet", seed, P, teacher=teacher), x=float(stop)))
     return cells
 
 

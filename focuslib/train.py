@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import io
@@ -25,7 +26,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -664,9 +667,37 @@ def _log(runtime: Runtime, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-# -- CLI ------------------------------------------------------------------------------------
-def _kv(text: str) -> dict[str, Any]:
-    """Parse ``a=1,b=x`` into a dict with YAML-typed values."""
+# -- CLI: one flag per RunConfig field -----------------------------------------------------
+#: Help of the :class:`RunConfig` fields on the command line; ``teacher`` has flags of its own.
+FIELD_HELP: dict[str, str] = {
+    "dataset": "data set name (focuslib.datasets)",
+    "model": "architecture name (focuslib.models)",
+    "method": "training method name (focuslib.methods)",
+    "seed": "seed of torch, numpy and the data order",
+    "batch_size": "examples per step (all ranks together)",
+    "lr": "learning rate (SGD)",
+    "momentum": "SGD momentum",
+    "weight_decay": "SGD weight decay",
+    "lr_gamma": "lr factor at each milestone",
+    "epochs": "training epochs (default: the paper's schedule of the data set; 0: the initialised network)",
+    "milestones": "comma-separated epochs at which lr is multiplied by lr_gamma (default: the paper's, in "
+                  "the paper's proportions of --epochs; '' for none)",
+    "warmup_epochs": "raise lr linearly, step by step, over this many epochs (the paper uses none)",
+    "method_kwargs": "the method's hyper-parameters, e.g. alpha=1,beta=1,detach_d=true",
+    "model_kwargs": "the architecture's options, e.g. width_mult=0.5",
+    "dataset_kwargs": "the data set's options, e.g. variant=official",
+    "small_input": "CIFAR-style stem for small images (default: the data set's)",
+    "augment": "the data set's training augmentation (default: the data set's)",
+    "train_limit": "keep the first N training examples (smoke runs only)",
+    "test_limit": "keep the first N test examples (smoke runs only)",
+    "profile": "the results store's folder the run is filed under",
+}
+#: Fields whose command-line default is "the paper's schedule of the data set" (:func:`paper_schedule`).
+SCHEDULE_FIELDS = ("epochs", "milestones")
+
+
+def key_values(text: str) -> dict[str, Any]:
+    """Parse ``a=1,b=x`` into a dict with YAML-typed values (an argparse type)."""
     out = {}
     for item in filter(None, text.split(",")):
         if "=" not in item:
@@ -679,8 +710,8 @@ def _kv(text: str) -> dict[str, Any]:
     return out
 
 
-def _epoch_list(text: str) -> tuple[int, ...]:
-    """Parse ``100,150`` into epochs (an empty string: none)."""
+def epoch_list(text: str) -> tuple[int, ...]:
+    """Parse ``100,150`` into epochs, ``''`` into none (an argparse type)."""
     try:
         return tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
@@ -688,30 +719,55 @@ def _epoch_list(text: str) -> tuple[int, ...]:
                                          f"got {text!r}") from None
 
 
+def _flag_options(annotation: Any, default: Any) -> dict[str, Any]:
+    """argparse options of a field of type ``annotation``."""
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    kind = next(a for a in typing.get_args(annotation) if a is not type(None)) if optional else annotation
+    if kind is bool:
+        return {"action": argparse.BooleanOptionalAction, "default": default}
+    if typing.get_origin(kind) is tuple:
+        return {"type": epoch_list, "default": default}
+    if typing.get_origin(kind) is Mapping:
+        return {"type": key_values, "default": {}}
+    return {"type": kind, "default": default}
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per :class:`RunConfig` field (``--batch-size`` for ``batch_size``), typed and
+    defaulted by the field itself; ``--epochs``/``--milestones`` default to the paper's schedule."""
+    hints = typing.get_type_hints(RunConfig)
+    group = parser.add_argument_group("run configuration", "the fields of focuslib.config.RunConfig")
+    for f in dataclasses.fields(RunConfig):
+        if f.name == "teacher":
+            continue
+        default = None if f.name in SCHEDULE_FIELDS else f.default
+        options = _flag_options(hints[f.name], default)
+        group.add_argument(f"--{f.name.replace('_', '-')}", help=FIELD_HELP.get(f.name), **options)
+
+
+def config_from_flags(a: argparse.Namespace, schedule: Sequence[Any] | None = None) -> RunConfig:
+    """The :class:`RunConfig` of :func:`add_config_flags`' flags; ``schedule``: the (epochs,
+    milestones) a flag left unset takes (the data set's paper schedule)."""
+    values = {f.name: getattr(a, f.name) for f in dataclasses.fields(RunConfig) if f.name != "teacher"}
+    for name, fallback in zip(SCHEDULE_FIELDS, schedule or (None, None), strict=True):
+        if values[name] is None:
+            values[name] = fallback
+    return RunConfig(**values)
+
+
+class _HelpWithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a flag's default unless it is None (whose meaning the help text gives)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m focuslib.train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--dataset", default="digits")
-    p.add_argument("--model", default="lenet5")
-    p.add_argument("--method", default="ce")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--epochs", type=int, help="default: the paper's schedule for the data set")
-    p.add_argument("--milestones", type=_epoch_list,
-                   help="comma-separated epochs at which lr is divided by 10 (default: the paper's)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
-    p.add_argument("--warmup-epochs", type=int, default=0,
-                   help="raise lr linearly, step by step, over this many epochs (the paper uses none)")
-    p.add_argument("--method-kwargs", type=_kv, default={}, help="e.g. alpha=1,beta=1,detach_d=true")
-    p.add_argument("--model-kwargs", type=_kv, default={})
-    p.add_argument("--dataset-kwargs", type=_kv, default={})
+                                formatter_class=_HelpWithDefaults)
+    add_config_flags(p)
     p.add_argument("--teacher-model", help="architecture of the baseline/teacher (default: --model)")
     p.add_argument("--teacher-epochs", type=int, help="epochs of the baseline/teacher, trained at constant lr if set")
-    p.add_argument("--train-limit", type=int)
-    p.add_argument("--test-limit", type=int)
-    p.add_argument("--profile", default="custom")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--data-root", default=os.environ.get("FOCUSLIB_DATA"))
     p.add_argument("--results-dir", default=None, help="default: $FOCUSLIB_RESULTS or ./results of the checkout")
@@ -733,14 +789,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def config_from_args(a: argparse.Namespace) -> RunConfig:
-    epochs, milestones = paper_schedule(datasets.get_spec(a.dataset).schedule, a.epochs)
-    cfg = RunConfig(
-        dataset=a.dataset, model=a.model, method=a.method, seed=a.seed, epochs=epochs,
-        milestones=a.milestones if a.milestones is not None else milestones, batch_size=a.batch_size, lr=a.lr,
-        momentum=a.momentum, weight_decay=a.weight_decay, warmup_epochs=a.warmup_epochs, method_kwargs=a.method_kwargs,
-        model_kwargs=a.model_kwargs, dataset_kwargs=a.dataset_kwargs, train_limit=a.train_limit,
-        test_limit=a.test_limit, profile=a.profile,
-    )
+    cfg = config_from_flags(a, paper_schedule(datasets.get_spec(a.dataset).schedule, a.epochs))
     if a.teacher_model is not None or a.teacher_epochs is not None:
         teacher = baseline_of(cfg).replace(model=a.teacher_model or cfg.model)
         if a.teacher_epochs is not None:

@@ -48,11 +48,11 @@ def test_profile_states_its_schedule_and_model():
 
 
 def test_stated_milestones_are_taken_as_given():
-    s = experiments.Settings(profile="x", epochs=30, milestones=(10, 20))
-    assert experiments.profile_schedule("cifar10", s) == (30, (10, 20))
-    assert experiments.profile_schedule("cifar10", experiments.Settings(epochs=8)) == (8, (4, 6))
+    P = {"profile": "x", "epochs": 30, "milestones": [10, 20]}
+    assert experiments.profile_schedule("cifar10", P) == (30, (10, 20))
+    assert experiments.profile_schedule("cifar10", {"epochs": 8}) == (8, (4, 6))
     with pytest.raises(ValueError, match="no epochs"):
-        experiments.profile_schedule("cifar10", experiments.Settings(profile="x", milestones=(10,)))
+        experiments.profile_schedule("cifar10", {"profile": "x", "milestones": [10]})
 
 
 def test_runs_are_stored_under_the_reduced_profile(tmp_path):
@@ -72,3 +72,14 @@ def test_label_in_the_report():
     table = report.gains(runs, ["focusnet"])
     assert list(table["profile"]) == [LABEL]
     assert "paper" not in table["profile"].iloc[0] and "full protocol" not in table["profile"].iloc[0]
+
+
+def test_a_profile_sets_run_config_fields_by_their_names():
+    # one config object: a parameter named like a RunConfig field sets it for every run of the plan
+    P = {"profile": "x", "seeds": [0], "batch_size": 32, "lr": 0.05, "train_limit": 64, "model": "resnet20",
+         "threads": 1, "methods": ["ce"], "dataset_kwargs": None}
+    assert experiments.run_fields(P) == {"profile": "x", "batch_size": 32, "lr": 0.05, "train_limit": 64}
+    cfg = experiments.config("mnist", "lenet5", "ce", 2, {**P, "epochs": 4})
+    assert (cfg.batch_size, cfg.lr, cfg.train_limit, cfg.seed, cfg.epochs, cfg.milestones) == (32, 0.05, 64, 2, 4,
+                                                                                                  (2, 3))
+    assert cfg.dataset_kwargs == {}  # None keeps RunConfig's default

@@ -373,3 +373,35 @@ def test_a_two_stage_run_records_its_baselines_weights_and_the_cpu(tmp_path, one
     assert facts["cpu_capability"] in {"DEFAULT", "AVX2", "AVX512", "ZVECTOR", "VSX", "SVE256", "NO AVX"}
     base_facts = yaml.safe_load((ResultsStore(tmp_path).run_dir(base) / "config.yaml").read_text())["runtime"]
     assert "teacher_weights_sha256" not in base_facts
+
+
+# -- the command line is generated from RunConfig's fields (issue 19, item 2) ---------------
+def test_every_run_config_field_is_a_flag_that_reaches_the_config():
+    import dataclasses
+
+    from focuslib.train import config_from_args, parse_args
+
+    argv = ["--dataset", "mnist", "--model", "resnet20", "--method", "focusnet", "--epochs", "7", "--seed", "3",
+            "--batch-size", "64", "--lr", "0.05", "--momentum", "0.8", "--weight-decay", "0.0005",
+            "--milestones", "2,5", "--lr-gamma", "0.2", "--warmup-epochs", "1", "--method-kwargs", "alpha=2",
+            "--model-kwargs", "", "--dataset-kwargs", "", "--no-small-input", "--augment", "--train-limit", "100",
+            "--test-limit", "50", "--profile", "mine"]
+    cfg = config_from_args(parse_args(argv))
+    expected = {"dataset": "mnist", "model": "resnet20", "method": "focusnet", "epochs": 7, "seed": 3,
+                "batch_size": 64, "lr": 0.05, "momentum": 0.8, "weight_decay": 0.0005, "milestones": (2, 5),
+                "lr_gamma": 0.2, "warmup_epochs": 1, "model_kwargs": {}, "dataset_kwargs": {}, "small_input": False,
+                "augment": True, "train_limit": 100, "test_limit": 50, "profile": "mine"}
+    assert {name: getattr(cfg, name) for name in expected} == expected
+    assert cfg.method_kwargs["alpha"] == 2.0 and cfg.teacher is not None  # filled by resolve
+    # a field added to RunConfig without a flag would not be settable from the command line
+    flagged = {f.name for f in dataclasses.fields(RunConfig)} - {"teacher", "method_kwargs"}
+    assert flagged == set(expected)
+
+
+def test_flag_defaults_are_run_config_defaults_and_the_papers_schedule():
+    from focuslib.train import config_from_args, parse_args
+
+    cfg = config_from_args(parse_args(["--dataset", "mnist"]))
+    assert cfg == resolve(RunConfig(dataset="mnist", epochs=200, milestones=(100, 150)))
+    short = config_from_args(parse_args(["--dataset", "mnist", "--epochs", "20"]))
+    assert (short.epochs, short.milestones) == (20, (10, 15))  # the paper's 1/2 and 3/4

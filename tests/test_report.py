@@ -273,6 +273,10 @@ def test_pairs_are_counted_again_over_the_seeds_on_which_every_row_trained(tmp_p
     assert (o.agreement.seeds, o.agreement.broken) == (2, (("ce", "lcls"),))
     assert o.agreement.trained_seeds == (0,)
     assert o.agreement.trained_broken == (("ce", "lcls+ratt+rent"), ("lcls", "lcls+ratt+rent"))
+    assert ("the paper ranks 3 pairs of these rows the same way; over the 2 seed(s) every row here has finished, our "
+            "means keep 2 of them (not: Baseline < Ablations (lcls)). Over the 1 seed(s) on which every row trained "
+            "(0), they keep 1 of them (not: Baseline < FocusNet (Ours); Ablations (lcls) < FocusNet (Ours)).") in (
+        report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent"))
     [o] = report.orderings(runs[runs["seed"] == 0], table=10, gain_of="lcls+ratt+rent")
     assert o.agreement.trained_seeds == () and len(o.agreement.broken) == 2  # no failure: one count
 
@@ -629,6 +633,9 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": False}))
     counts = report.provenance_counts(report.provenance(tmp_path))
     assert (counts.replayed, counts.differ, counts.not_replayed) == (0, 1, 0)
+    assert report.describe_provenance(report.provenance(tmp_path)).endswith(
+        f" 1 list uncommitted code (a version ending in .dirty): {focus.run_dir.name} (on {focus.cfg.teacher.label()})."
+        " A full replay by committed code reproduced 0 of them at every epoch; 1 differ.")
     assert report.provenance_counts(frame.iloc[0:0].reset_index()).runs == 0
 
 
@@ -758,7 +765,7 @@ def test_the_report_only_reads_and_the_artefact_module_runs():
 
     assert not hasattr(report, "reproduce") and not hasattr(report, "collect")
     sources = [inspect.getsource(m) for m in (report.tables, report.evidence, report.findings, report.decision,
-                                             report.beyond, report.statements, report.plots)]
+                                             report.beyond, report.facts, report.statements, report.plots)]
     calls = [line for s in sources for line in s.splitlines() if "run_plan(" in line]
     assert calls and all("train=False" in line for line in calls), calls
     assert callable(artefact.reproduce) and callable(artefact.collect)

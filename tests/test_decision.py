@@ -7,7 +7,15 @@ import math
 import pandas as pd
 import pytest
 
-from focuslib.report.decision import OUTCOMES, outcomes, paper_gain, preregistered, wilson
+from focuslib.report.decision import (
+    OUTCOMES,
+    IntervalFacts,
+    interval_facts,
+    outcomes,
+    paper_gain,
+    preregistered,
+    wilson,
+)
 
 
 def test_wilson_interval_matches_the_published_values():
@@ -23,6 +31,13 @@ def test_the_rule_against_the_papers_gain_and_zero():
     assert outcomes(0.1, 0.2, 0.25) == [OUTCOMES[0], OUTCOMES[1]]
     assert outcomes(-0.3, -0.1, 0.25) == [OUTCOMES[0], OUTCOMES[2]]
     assert outcomes(-0.3, -0.1, math.nan) == [OUTCOMES[2]]  # no paper number: against 0 only
+    assert interval_facts(-0.49, 0.28, 0.25) == IntervalFacts(gain=False, loss=False, paper_inside=True,
+                                                               below_paper=False)
+    assert interval_facts(0.1, 0.2, 0.25) == IntervalFacts(gain=True, loss=False, paper_inside=False,
+                                                            below_paper=True)
+    assert not interval_facts(0.0, 0.3, 0.25).gain and not interval_facts(-0.3, 0.0, 0.25).loss  # 0 inside: neither
+    assert interval_facts(-0.3, -0.1, math.nan) == IntervalFacts(gain=False, loss=True, paper_inside=False,
+                                                                  below_paper=False)
     assert paper_gain("focusnet", "mnist", "lenet5") == pytest.approx(99.56 - 99.31)
     assert paper_gain("focusnet[d_attached]", "mnist", "lenet5") == pytest.approx(0.25)
     assert math.isnan(paper_gain("lcls+rent", "mnist", "lenet5"))

@@ -187,9 +187,34 @@ def test_variants_are_kept_out_of_the_paper_table_and_compared_by_paired_gain():
     assert (g["paper"] == 63.43).all() and (g["paper gain"] == 13.14).all()
 
 
+def test_profile_differences_and_their_statement():
+    table = pd.DataFrame({"profile": ["full protocol", "full protocol", "full protocol", "smoke", "later"],
+                          "method": ["Baseline", "DropMax [8]", "FocusNet (Ours)", "Baseline", "Baseline"],
+                          "data set": ["mnist", "mnist", "cifar10", "digits", "mnist"],
+                          "paper": [99.31, 99.43, 95.0, np.nan, 99.31],
+                          "ours − paper": [-0.4, 1.2, -2.5, np.nan, np.nan]})
+    d = report.profile_differences(table).set_index("profile")
+    assert d["compared"].tolist() == [3, 0, 0] and d["smoke"].tolist() == [False, True, False]
+    assert d.loc["full protocol", "mean difference"] == pytest.approx((-0.4 + 1.2 - 2.5) / 3)
+    assert d.loc["full protocol", ["largest difference", "largest method", "largest data set"]].tolist() == [
+        -2.5, "FocusNet (Ours)", "cifar10"]
+    assert report.describe(table) == (
+        "- **full protocol**: 3 cells compared; mean difference ours − paper -0.57 points, largest -2.50 "
+        "(FocusNet (Ours), cifar10).\n"
+        "- **smoke**: 1 cells ran on a stand-in data set with a few epochs; they show that the pipeline works and "
+        "are not compared with the paper.\n"
+        "- **later**: no cell has both a paper number and a finished run yet.")
+    assert report.describe(table.iloc[0:0]) == "- No results yet."
+
+
 def test_ordering_statement_says_when_the_papers_ranking_fails():
     runs = _runs({("ce", 0): 99.2, ("ce", 1): 99.0, ("focusnet", 0): 99.0, ("focusnet", 1): 98.9}, dataset="mnist")
     runs["model"] = "lenet5"
+    [o] = report.orderings(runs)
+    assert o.paper == (("ce", 99.31), ("focusnet", 99.56)) and not o.holds and o.not_run == ("dropmax",)
+    # gains per seed -0.2, -0.1: mean -0.15, std 0.07
+    assert (o.gain, o.gain_std, o.gaining, o.paper_gain) == (pytest.approx(-0.15), pytest.approx(0.5 ** 0.5 / 10),
+                                                              0, 0.25)
     text = report.describe_ordering(runs)
     assert "does not hold (ours, low to high: FocusNet (Ours) < Baseline)" in text
     assert "-0.15 ± 0.07 (n=2), 0/2 seeds gaining; the paper's gain: +0.25" in text
@@ -226,38 +251,38 @@ def test_health_flags_diverged_and_chance_runs(tmp_path):
 def test_a_data_set_the_paper_lacks_gets_our_ranking_only():
     runs = _runs({("ce", 0): 99.0, ("lcls", 0): 99.2, ("lcls+ratt+rent", 0): 98.9}, dataset="mnist")
     runs["model"] = "lenet5"
-    text = report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent")
-    assert "the paper's table has no numbers here (our addition)" in text
-    assert ("Ours, low to high: FocusNet (Ours) 98.90 (n=1) < Baseline 99.00 (n=1) < Ablations (lcls) 99.20 (n=1)"
-            in text)
-    assert "FocusNet (Ours)'s gain over its own baseline, paired by seed: -0.10 (n=1), 0/1 seeds gaining." in text
-    assert "paper's gain" not in text
+    [o] = report.orderings(runs, table=10, gain_of="lcls+ratt+rent")
+    assert o.paper == () and o.not_run == ()  # the paper's table has no numbers here (our addition)
+    assert o.ours == (("lcls+ratt+rent", 98.9, 1), ("ce", 99.0, 1), ("lcls", 99.2, 1))
+    assert (o.gain_n, o.gaining) == (1, 0) and o.gain == pytest.approx(-0.1) and math.isnan(o.paper_gain)
     # The paper ranks Baseline < L_cls < FocusNet on both CUB-200 and Stanford Dogs: 3 pairs; ours keeps 1.
-    assert ("On every data set of its table the paper ranks 3 pairs of these rows the same way; over the 1 seed(s) "
-            "every row here has finished, our means keep 1 of them (not: Baseline < FocusNet (Ours); "
-            "Ablations (lcls) < FocusNet (Ours)).") in text
+    a = o.agreement
+    assert set(a.pairs) == {("ce", "lcls"), ("ce", "lcls+ratt+rent"), ("lcls", "lcls+ratt+rent")} and a.seeds == 1
+    assert a.broken == (("ce", "lcls+ratt+rent"), ("lcls", "lcls+ratt+rent")) and a.trained_seeds == ()
     lcls_only_seed = pd.concat([runs, _runs({("lcls", 1): 90.0}, dataset="mnist").assign(model="lenet5")])
-    assert "over the 1 seed(s) every row here has finished, our means keep 1 of them" in report.describe_ordering(
-        lcls_only_seed, table=10, gain_of="lcls+ratt+rent")  # seed 1 lacks the other rows: left out
+    [o] = report.orderings(lcls_only_seed, table=10, gain_of="lcls+ratt+rent")
+    assert (o.agreement.seeds, len(o.agreement.broken)) == (1, 2)  # seed 1 lacks the other rows: left out
 
 
 def test_pairs_are_counted_again_over_the_seeds_on_which_every_row_trained(tmp_path):
     runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("lcls", 0): 99.2, ("lcls+ratt+rent", 0): 98.9,
                                               ("ce", 1): 99.0, ("lcls", 1): 11.35, ("lcls+ratt+rent", 1): 99.5},
                                    train_loss=0.1)
-    text = report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent")
+    [o] = report.orderings(runs, table=10, gain_of="lcls+ratt+rent")
     # both seeds: means 99.0 / 55.275 / 99.2; seed 0 alone (lcls trained there): 99.0 / 99.2 / 98.9
-    assert ("over the 2 seed(s) every row here has finished, our means keep 2 of them (not: Baseline < Ablations "
-            "(lcls)). Over the 1 seed(s) on which every row trained (0), they keep 1 of them (not: Baseline < "
-            "FocusNet (Ours); Ablations (lcls) < FocusNet (Ours)).") in text
-    assert "on which every row trained" not in report.describe_ordering(
-        runs[runs["seed"] == 0], table=10, gain_of="lcls+ratt+rent")  # no failure: one count
+    assert (o.agreement.seeds, o.agreement.broken) == (2, (("ce", "lcls"),))
+    assert o.agreement.trained_seeds == (0,)
+    assert o.agreement.trained_broken == (("ce", "lcls+ratt+rent"), ("lcls", "lcls+ratt+rent"))
+    assert ("the paper ranks 3 pairs of these rows the same way; over the 2 seed(s) every row here has finished, our "
+            "means keep 2 of them (not: Baseline < Ablations (lcls)). Over the 1 seed(s) on which every row trained "
+            "(0), they keep 1 of them (not: Baseline < FocusNet (Ours); Ablations (lcls) < FocusNet (Ours)).") in (
+        report.describe_ordering(runs, table=10, gain_of="lcls+ratt+rent"))
+    [o] = report.orderings(runs[runs["seed"] == 0], table=10, gain_of="lcls+ratt+rent")
+    assert o.agreement.trained_seeds == () and len(o.agreement.broken) == 2  # no failure: one count
 
 
 def test_paper_pairs_keep_only_the_ranking_every_data_set_shares():
-    from focuslib.report.statements import paper_pairs
-
-    pairs = paper_pairs(10)
+    pairs = report.paper_pairs(10)
     # Table 10: L_cls + R_ent is below L_cls + R_att on CUB-200 (61.10 < 61.27) but above it on
     # Stanford Dogs (68.76 > 67.21); every other pair of the five rows keeps its order on both.
     assert ("lcls+rent", "lcls+ratt") not in pairs and ("lcls+ratt", "lcls+rent") not in pairs
@@ -276,10 +301,9 @@ def test_gain_curve_pairs_seed_and_epoch():
 def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mean(tmp_path):
     runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("dropmax", 0): 99.2,
                                               ("dropmax", 1): 11.35}, train_loss=0.1)
-    text = report.describe_ordering(runs)
-    assert "DropMax [8] 55.27, n=2" in text  # (99.2 + 11.35) / 2: the failed seed stays in the mean
-    assert ("DropMax [8] seed 1 did not train: at chance (final 11.35%, chance 10.00%); its mean above includes it, "
-            "over the seeds that trained it is 99.20 (n=1).") in text
+    [o] = report.orderings(runs)
+    assert dict((m, (mean, n)) for m, mean, n in o.ours)["dropmax"] == (pytest.approx((99.2 + 11.35) / 2), 2)
+    assert o.failures == (report.facts.RowFailure("dropmax", 1, "at chance (final 11.35%, chance 10.00%)", 99.2, 1),)
 
 
 def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
@@ -296,13 +320,19 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
             "11.00%) reaches 98.40, -0.10 points against the fully trained baseline of the same seeds "
             "(0/2 seeds gaining)") in text
     assert "which does not hold here. FocusNet" in text  # 11.00% is near chance (10.00%): no caveat
+    [f] = report.fig4_facts(runs)
+    first = f.stops.iloc[0]
+    assert (f.full, f.full_n, f.stops.index[0]) == (pytest.approx(98.5), 2, 1)
+    assert (first["baseline"], first["focusnet"], first["gain"], first["gaining"], first["n"]) == (
+        pytest.approx(11.0), pytest.approx(98.4), pytest.approx(-0.1), 0, 2)
+    assert f.near_chance  # 11.00% is near chance (10.00%): no caveat
     far = runs.assign(test_top1=runs["test_top1"].where((runs["row"] != "teacher") | (runs["x"] != 1), 40.0))
-    assert ("which does not hold here; but our least-trained baseline is far from chance (10.00%), so this does not "
-            "test the paper's near-chance case. FocusNet") in report.describe_fig4(far)
-    assert "beats the fully trained baseline at 3 of 4 stops (stopped after 10, 20, 30 epochs)" in text
+    assert not report.fig4_facts(far)[0].near_chance
+    assert f.beats == [10, 20, 30]
     # four stops in the same order: tau = 1, exact p = 2 / 4! = 0.083 (two of the 24 orders are as extreme)
-    assert "shows no significant trend with its baseline's (Kendall τ = +1.00, p = 0.08;" in text
-    assert "from 98.40 to 98.90" in text
+    assert (f.trend.stops, f.trend.tau, f.trend.p, f.trend.significant) == (4, pytest.approx(1.0),
+                                                                            pytest.approx(2 / 24), False)
+    assert (f.trend.lowest, f.trend.highest) == (pytest.approx(98.4), pytest.approx(98.9))
     # a FocusNet run whose seed has no fully trained baseline is left out of the pairing
     extra = runs[runs["row"] == "focusnet_on_teacher"].assign(seed=7, test_top1=10.0)
     assert report.describe_fig4(pd.concat([runs, extra])) == text
@@ -310,25 +340,27 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
     lone = runs[(runs["row"] == "teacher") & (runs["x"] == 1)].head(1).assign(seed=2, test_top1=50.0)
     assert report.describe_fig4(pd.concat([runs, lone])) == text
     assert report.describe_fig4(runs[runs["row"] != "focusnet_on_teacher"]) == "- No Fig. 4 runs yet."
-    assert "did not train" not in text and "top-5" not in text  # no top-5 recorded, none stated
+    assert (f.failed, f.top5, f.on_full_pairs, f.trend_trained) == ((), None, 0, None)  # none recorded, none stated
     top5 = runs.assign(test_top5=runs["x"].map({1: 60.0, 10: 99.0, 20: 99.5, 30: 99.9}))
-    assert "our stopped baselines' mean test top-5 is 60.00% to 99.90% across the stops." in report.describe_fig4(top5)
-    assert "FocusNet on the fully trained baseline" not in text  # no such run, no such statement
+    assert report.fig4_facts(top5)[0].top5 == (60.0, 99.9)
     # seed 0's FocusNet on its stopped baselines: 98.9, 99.1, 99.3, 99.4 (mean 99.175); on its fully trained one 98.675
     on_full = pd.DataFrame([{**runs.iloc[0].to_dict(), "row": "focusnet", "test_top1": 98.675}])
-    assert ("Against FocusNet on the fully trained baseline of the same seed, FocusNet on a stopped baseline is higher "
-            "in 4 of 4 pairs of runs that trained (mean +0.50 points).") in report.describe_fig4(
-        pd.concat([runs, on_full]))
+    g = report.fig4_facts(pd.concat([runs, on_full]))[0]
+    assert (g.above_on_full, g.on_full_pairs, g.on_full_gain) == (4, 4, pytest.approx(0.5))
     # a FocusNet run at chance drags its stop's mean: named, and the trend read again without it
     failed = runs.assign(test_top1=runs["test_top1"].where(
         (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 20) | (runs["seed"] != 1), 9.8))
-    text = report.describe_fig4(failed)
-    assert ("1 FocusNet run did not train (focusnet_on_teacher seed 1 on the 20-epoch baseline); without it: Across"
-            in text)
-    # with it, the 20-epoch stop's mean is (99.3 + 9.8) / 2: 4 of 6 pairs concordant, tau = +0.33; without it
-    # seed 0 alone (99.3) sits above the 30-epoch stop (98.9): 5 of 6 concordant, tau = +0.67
-    assert "(Kendall τ = +0.33, p = 0.75;" in text and "from 54.55 to 98.90" in text
-    assert "(Kendall τ = +0.67, p = 0.33), from 98.40 to 99.30." in text
+    g = report.fig4_facts(failed)[0]
+    assert g.failed == (("focusnet_on_teacher", 1, 20),)
+    # with it, the 20-epoch stop's mean is (99.3 + 9.8) / 2: 4 of 6 pairs concordant, tau = +1/3; without it
+    # seed 0 alone (99.3) sits above the 30-epoch stop (98.9): 5 of 6 concordant, tau = +2/3 (exact p 0.75, 0.33)
+    assert (g.trend.tau, g.trend.p, g.trend.lowest) == (pytest.approx(1 / 3), pytest.approx(0.75),
+                                                        pytest.approx((99.3 + 9.8) / 2))
+    assert (g.trend_trained.tau, g.trend_trained.p, g.trend_trained.lowest, g.trend_trained.highest) == (
+        pytest.approx(2 / 3), pytest.approx(1 / 3), pytest.approx(98.4), pytest.approx(99.3))
+    assert ("1 FocusNet run did not train (focusnet_on_teacher seed 1 on the 20-epoch baseline); without it: Across "
+            "the 4 stops FocusNet's accuracy shows no significant trend with its baseline's (Kendall τ = +0.67, "
+            "p = 0.33), from 98.40 to 99.30.") in report.describe_fig4(failed)
 
 
 def test_a_run_that_did_not_train_gets_stability_probes_at_lower_lr(results_dir, capsys, one_thread):
@@ -367,14 +399,19 @@ def test_a_failed_variant_stays_out_of_the_papers_ordering_statement(tmp_path):
                                    {("ce", 0): 99.0, ("focusnet", 0): 99.1, ("focusnet[d_attached]", 0): 9.74},
                                    train_loss=3.2)
     assert len(report.health(runs)) == 1  # the health table still lists it
-    text = report.describe_ordering(runs)
-    assert "d_attached" not in text and "did not train" not in text
+    [o] = report.orderings(runs)
+    assert [m for m, _, _ in o.ours] == ["ce", "focusnet"] and o.failures == ()
 
 
 def test_variant_statement_names_failed_seeds_and_pairs_the_rest(tmp_path):
     runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("focusnet", 0): 99.1,
                                               ("focusnet", 1): 98.5, ("focusnet[d_attached]", 0): 9.74,
                                               ("focusnet[d_attached]", 1): 98.3}, train_loss=1.0)
+    [v] = report.variant_gains(runs).to_dict("records")
+    assert (v["variant"], v["finished"], v["failed"]) == ("focusnet[d_attached]", 2,
+                                                          [(0, "at chance (final 9.74%, chance 10.00%)")])
+    assert (v["n"], v["gaining"], v["focusnet n"]) == (1, 1, 1)
+    assert v["gain"] == pytest.approx(98.3 - 98.0) and v["focusnet gain"] == pytest.approx(98.5 - 98.0)
     text = report.describe_variants(runs)
     assert text == ("- **focusnet[d_attached]** (post-hoc), mnist (lenet5): 2 seed(s) finished; seed 0 did not train, "
                     "at chance (final 9.74%, chance 10.00%). Over the 1 seed(s) that trained, its paired gain over "
@@ -401,11 +438,15 @@ def test_ordering_statement_gives_the_interval_and_the_means_outside_it():
     runs = _runs({("ce", 0): 99.0, ("ce", 1): 99.1, ("ce", 2): 99.2,
                   ("focusnet", 0): 98.9, ("focusnet", 1): 99.0, ("focusnet", 2): 99.1}, dataset="mnist")
     runs["model"] = "lenet5"
-    text = report.describe_ordering(runs)
+    [o] = report.orderings(runs)
     # every paired gain is -0.10: a zero-width interval that excludes 0 and the paper's +0.25
-    assert "[-0.10, -0.10]: a significant loss (at 95%, n=3), and the paper's gain of +0.25 is outside it" in text
+    assert o.low == pytest.approx(-0.1) and o.high == pytest.approx(-0.1) and o.paper_gain == 0.25
+    assert report.interval_facts(o.low, o.high, o.paper_gain) == report.decision.IntervalFacts(
+        gain=False, loss=True, paper_inside=False, below_paper=True)
     # ce 99.1 ± 0.1 (n=3): 98.85 to 99.35 holds the paper's 99.31; FocusNet 98.75 to 99.25 misses its 99.56
-    assert text.endswith("outside our 95% interval of the mean for FocusNet (Ours) (ours 98.75 to 99.25).")
+    half = 4.302653 * 0.1 / math.sqrt(3)  # t(0.975, df=2) x sample std / sqrt(n)
+    [(row, low, high)] = o.outside
+    assert row == "focusnet" and low == pytest.approx(99.0 - half) and high == pytest.approx(99.0 + half)
     table = report.gains(runs, ["focusnet"])
     assert table["95% CI of gain"].iloc[0] == "[-0.10, -0.10]"
 
@@ -436,14 +477,12 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
     experiments.run_plan(experiments.probe_cells([ce[1]], probes), results_dir=str(results_dir), device="cpu")
     final = [json.loads((results_dir / "probe" / f"{c.label()}-{c.key()}" / "final.json").read_text())["test_top1"]
              for c in (experiments.probe_config(ce[1].config, p) for p in probes)]
-    assert report.describe_health(runs, profile="smoke") == text + (
-        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.01: {final[0]:.2f}% (1 of 1 probed)."
-        f" Probed for {experiments.PROBE_EPOCHS} epochs at the constant lr 0.1 after a 1-epoch linear warm-up: "
-        f"{final[1]:.2f}% (1 of 1 probed).")
+    [h] = report.health_facts(runs, profile="smoke")
+    assert [(p.lr, p.warmup_epochs, finals) for p, finals in h.probes] == [(0.01, 0, (final[0],)),
+                                                                          (0.1, 1, (final[1],))]
     todo = report.remedies(runs, profile="smoke")
     assert todo["remedy"].tolist() == ["not run: python -m focuslib.experiments table2 --profile smoke "
                                        "--dataset digits --rows 'ce' --seeds 1 --remedy"]
-    with_probes = report.describe_health(runs, profile="smoke")
     experiments.run_plan([replace(ce[1], config=experiments.remedy_config(ce[1].config))], results_dir=str(results_dir),
                          device="cpu")
     fixed = report.remedies(runs, profile="smoke").iloc[0]
@@ -452,15 +491,14 @@ def test_health_statement_counts_failures_per_row_and_reads_their_probes(results
                                                 "final.json").read_text())["test_top1"]
     base = runs.loc[runs["seed"] == 1, "test_top1"].item()  # the store's final of seed 1 (its curve was made to fail)
     assert (fixed["failed"], fixed["its baseline"], fixed["warm-up epochs"]) == (10.0, base, 1)
-    assert report.describe_health(runs, profile="smoke") == with_probes + (
-        " Trained again with the whole recipe after a 1-epoch linear lr warm-up (a remedy chosen after seeing the "
-        f"failures, never a result): ce seed 1 {fixed['remedy final']:.2f}% (its baseline {base:.2f}%) (1 of 1 "
-        "failed runs so far).")
+    [h] = report.health_facts(runs, profile="smoke")
+    assert (h.remedy_warmup, h.remedies) == (1, (("ce", 1, fixed["remedy final"], base),))
     rows[0]["test_top1"] = rows[1]["test_top1"] = 10.0  # seed 0 now leaves chance only after its third epoch
     trained.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert (" Each was already at chance after its first epoch. Being at chance after the first epoch does not seal "
-            "a run: 1 run(s) that trained were at chance then too: ce seed 0 (left chance after epoch 3). Mean train"
-            ) in report.describe_health(runs, profile="smoke")
+    [h] = report.health_facts(runs, profile="smoke")
+    assert (h.at_chance_first, h.failed) == (1, 1)  # each was already at chance after its first epoch
+    [(row, seed, _, epoch)] = h.recovered
+    assert (row, seed, epoch) == ("ce", 0, 3)
 
 
 def test_replayed_first_steps_show_when_the_last_layer_fell_silent(tmp_path):
@@ -484,16 +522,23 @@ def test_replayed_first_steps_show_when_the_last_layer_fell_silent(tmp_path):
     table = report.step_traces(runs)
     assert len(table) == 9 and table.groupby("row")["trained"].all().to_dict() == {"ce": True, "dropmax": False}
     assert table.loc[(table["row"] == "dropmax") & (table["step"] == 2), "inactive after Linear 120→84"].item() == 84
-    text = report.describe_health(runs)
+    from focuslib.report.facts import Spread
+
+    f = report.first_steps(table)
+    assert (f.steps, f.runs, f.failed, f.no_larger) == (3, 3, 1, False)
+    # step 3: dropmax 16 and 84 inactive; ce 2, 3 (median 2.5) and 1, 4 (median 2.5); peaks 24.0 against 3.0, 2.0
+    assert f.inactive == (("after Conv2d 6→16", Spread(16, 16, 2.5, 2, 3, 2)),
+                          ("after Linear 120→84", Spread(84, 84, 2.5, 1, 4, 2)))
+    assert f.peak == Spread(24.0, 24.0, 2.5, 2.0, 3.0, 2)
     assert (" The first 3 steps, replayed exactly (3 runs, 1 of them did not train). Units inactive on the batch of "
             "step 3, in the runs that did not train against those that trained (median, range): after Conv2d 6→16: 16 "
             "against 2.5 (2–3); after Linear 120→84: 84 against 2.5 (1–4). Largest gradient norm over these steps: "
-            "24.0 against 2.5 (2.0–3.0).") in text
+            "24.0 against 2.5 (2.0–3.0).") in report.describe_health(runs)
     rows = [json.loads(line) for line in (failed_dir / "first_steps.jsonl").read_text().splitlines()]
     rows[1]["grad_norm"] = 2.8  # the failed run's peak now below a trained run's
     (failed_dir / "first_steps.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rows))
-    assert ("Largest gradient norm over these steps: 2.8 against 2.5 (2.0–3.0): the runs that did not train had no "
-            "larger gradients than some runs that trained.") in report.describe_health(runs)
+    f = report.first_steps(report.step_traces(runs))
+    assert f.no_larger and f.peak.bad_max == 2.8  # the runs that did not train had no larger gradients
     fig = report.plot_step_traces(table)
     assert [ax.get_ylabel() for ax in fig.axes] == ["gradient norm", "units after Conv2d 6→16\ninactive",
                                                    "units after Linear 120→84\ninactive"]
@@ -511,13 +556,17 @@ def test_failure_rates_give_the_exact_interval_and_fishers_test_of_the_worst_row
     low, high = beta.ppf(0.025, 5, 8), beta.ppf(0.975, 6, 7)  # Clopper-Pearson for 5 of 12
     # Two-sided Fisher: the tables with 5 failures in 12 runs as extreme as the observed ones (5 or 0 in dropmax).
     p = (comb(6, 5) * comb(6, 0) + comb(6, 0) * comb(6, 5)) / comb(12, 5)
-    assert failure_rates(runs, failed) == (
+    f = report.failure_test(runs, failed)
+    assert (f.failed, f.runs, f.worst, f.worst_failed, f.worst_runs, f.differ) == (5, 12, "dropmax", 5, 6, True)
+    assert (f.low, f.high, f.p) == (pytest.approx(low), pytest.approx(high), pytest.approx(p))
+    even = report.failure_test(runs, pd.Series({"ce": 1, "dropmax": 2}))
+    assert (even.worst, even.worst_failed, even.p, even.differ) == ("dropmax", 2, pytest.approx(1.0), False)
+    one = report.failure_test(pd.Series({"ce": 5}), pd.Series({"ce": 2}))
+    assert one.worst is None and math.isnan(one.p)  # one row: nothing to test it against
+    assert failure_rates(f) == (
         f" Failure rate 42% (exact 95% interval {low:.0%} to {high:.0%})."
         f" dropmax (5 of 6) against the other rows (0 of 6): Fisher's exact test p = {p:.2f},"
         " unlikely under one failure rate common to all rows.")
-    even = failure_rates(runs, pd.Series({"ce": 1, "dropmax": 2}))
-    assert even.endswith("dropmax (2 of 6) against the other rows (1 of 6): Fisher's exact test p = 1.00, "
-                         "too few runs to say that the rows fail at different rates.")
 
 
 def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(tmp_path):
@@ -561,24 +610,33 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     assert (row["processes"], row["from epoch 1"], row["baseline"]) == (2, True, focus.cfg.teacher.label())
     assert (base["processes"], base["baseline"], row["replay"]) == (1, "—", "—")
     assert not frame["uncommitted code"].any()
+    counts = report.provenance_counts(frame.reset_index())
+    assert (counts.runs, counts.from_epoch_1, counts.uncommitted) == (2, 2, ())
     assert "None lists uncommitted code" in report.describe_provenance(frame.reset_index())
     # one process of the FocusNet run ran edited code; a full replay by committed code settles it
     doc = yaml.safe_load((focus.run_dir / "config.yaml").read_text())
     doc["earlier"][0]["code_version"] = "0.1.0+abc.dirty"
     (focus.run_dir / "config.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
-    text = report.describe_provenance(report.provenance(tmp_path))
-    assert "1 list uncommitted code" in text and focus.cfg.teacher.label() in text
-    assert "1 not replayed by committed" in text
+    counts = report.provenance_counts(report.provenance(tmp_path))
+    assert counts.uncommitted == (f"{focus.run_dir.name} (on {focus.cfg.teacher.label()})",)
+    assert (counts.replayed, counts.differ, counts.not_replayed) == (0, 0, 1)
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def.dirty", "identical": True}))
-    assert "1 not replayed by committed code yet" in report.describe_provenance(report.provenance(tmp_path))
+    counts = report.provenance_counts(report.provenance(tmp_path))  # a replay by edited code proves nothing
+    assert (counts.replayed, counts.differ, counts.not_replayed) == (0, 0, 1)
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": True}))
     frame = report.provenance(tmp_path).set_index("run")
     assert frame.loc[focus.run_dir.name, "uncommitted code"]
     assert frame.loc[focus.run_dir.name, "code versions"].startswith("0.1.0+abc.dirty, ")
     assert frame.loc[focus.run_dir.name, ["replay", "replayed by"]].tolist() == ["identical", "0.1.0+def"]
-    assert "reproduced 1 of them at every epoch." in report.describe_provenance(frame.reset_index())
+    counts = report.provenance_counts(frame.reset_index())
+    assert (counts.replayed, counts.differ, counts.not_replayed) == (1, 0, 0)
     (focus.run_dir / REPLAY).write_text(json.dumps({"code_version": "0.1.0+def", "identical": False}))
-    assert "reproduced 0 of them at every epoch; 1 differ." in report.describe_provenance(report.provenance(tmp_path))
+    counts = report.provenance_counts(report.provenance(tmp_path))
+    assert (counts.replayed, counts.differ, counts.not_replayed) == (0, 1, 0)
+    assert report.describe_provenance(report.provenance(tmp_path)).endswith(
+        f" 1 list uncommitted code (a version ending in .dirty): {focus.run_dir.name} (on {focus.cfg.teacher.label()})."
+        " A full replay by committed code reproduced 0 of them at every epoch; 1 differ.")
+    assert report.provenance_counts(frame.iloc[0:0].reset_index()).runs == 0
 
 
 def test_fig4_points_keep_a_failed_focusnet_run_in_the_mean_and_give_the_mean_without_it():
@@ -619,10 +677,11 @@ def test_health_tells_apart_the_runs_of_one_row_and_seed_at_fig4s_stops(tmp_path
     failed = report.health(runs)
     assert failed[["x", "run", "final"]].values.tolist() == [
         [40.0, "mnist-lenet5-focusnet-s0-e200-0000000000000040", 9.74]]
-    text = report.describe_health(runs)
-    assert "1 of 3 finished runs did not train (focusnet_on_teacher 1 of 3)" in text
-    assert "0 of them were at chance after their first epoch" in text
-    assert "focusnet_on_teacher seed 0 on the 50-epoch baseline (left chance after epoch 2)" in text
+    [h] = report.health_facts(runs)
+    assert (h.failed, h.finished, h.per_row, h.at_chance_first) == (1, 3, (("focusnet_on_teacher", 1, 3),), 0)
+    assert h.recovered == (("focusnet_on_teacher", 0, 50.0, 2),)
+    assert "focusnet_on_teacher seed 0 on the 50-epoch baseline (left chance after epoch 2)" in report.describe_health(
+        runs)
     assert "x" not in report.health(runs.drop(columns="x"))  # no stop, no column
     probes = report.stability_probes(runs, artefact="fig4")
     assert len(probes) == 3 and all("--rows 'focusnet_on_teacher' --seeds 0 --stops 40 --probe" in c
@@ -706,7 +765,7 @@ def test_the_report_only_reads_and_the_artefact_module_runs():
 
     assert not hasattr(report, "reproduce") and not hasattr(report, "collect")
     sources = [inspect.getsource(m) for m in (report.tables, report.evidence, report.findings, report.decision,
-                                             report.beyond, report.statements, report.plots)]
+                                             report.beyond, report.facts, report.statements, report.plots)]
     calls = [line for s in sources for line in s.splitlines() if "run_plan(" in line]
     assert calls and all("train=False" in line for line in calls), calls
     assert callable(artefact.reproduce) and callable(artefact.collect)

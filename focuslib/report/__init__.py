@@ -4,7 +4,8 @@ seeds and epochs on every row.
 - :mod:`~focuslib.report.tables`: summaries over seeds, paired gains, paper-vs-ours tables, status;
 - :mod:`~focuslib.report.evidence`: per-run evidence (curves, runs that did not train, dead units, first
   steps, probes, the code that trained each run);
-- :mod:`~focuslib.report.statements`: plain statements of how ours compares, generated from the runs;
+- :mod:`~focuslib.report.facts`: the statistics behind every statement, as data;
+- :mod:`~focuslib.report.statements`: plain statements of how ours compares, templates over those facts;
 - :mod:`~focuslib.report.plots`: the figures;
 - :mod:`~focuslib.report.beyond`: one-stage FocusNet, our addition (``report.beyond.accuracy``, ``.cost``).
 - :mod:`~focuslib.report.findings`: one row per claim of the paper with its evidence and verdict.
@@ -15,6 +16,7 @@ artefact's runs is :mod:`focuslib.artefact`'s.
 
 from ..experiments import FOCUSNET_VARIANTS
 from . import beyond, decision
+from .decision import interval_facts
 from .evidence import (
     best_on_test,
     curves,
@@ -28,6 +30,19 @@ from .evidence import (
     sources,
     stability_probes,
     step_traces,
+)
+from .facts import (
+    failure_test,
+    fig4_facts,
+    fig4_trend,
+    first_steps,
+    health_facts,
+    orderings,
+    pair_agreement,
+    paper_pairs,
+    profile_differences,
+    provenance_counts,
+    variant_gains,
 )
 from .findings import (
     VERDICTS,
@@ -90,4 +105,6 @@ __all__ = [
     "provenance_exceptions", "remedies", "stability_probes",
     "CELL_STATES", "cell_state", "status", "status_grid", "status_view",
     "step_traces", "styled", "summarise", "t_interval",
+    "failure_test", "fig4_facts", "fig4_trend", "first_steps", "health_facts", "interval_facts", "orderings",
+    "pair_agreement", "paper_pairs", "profile_differences", "provenance_counts", "variant_gains",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,17 +35,28 @@ def wilson(failures: int, runs: int, level: float = 0.95) -> tuple[float, float]
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
+@dataclass(frozen=True)
+class IntervalFacts:
+    """Where a 95% interval of a gain lies against 0 and the paper's gain (False against a NaN gain)."""
+
+    gain: bool  #: above 0
+    loss: bool  #: below 0
+    paper_inside: bool  #: the paper's gain lies in it
+    below_paper: bool  #: it lies below the paper's gain
+
+
+def interval_facts(low: float, high: float, paper_gain: float) -> IntervalFacts:
+    """Classify the interval ``[low, high]`` against 0 and ``paper_gain``: the one rule that
+    :func:`outcomes`, the findings' verdicts and the statements' verdicts share."""
+    return IntervalFacts(gain=low > 0, loss=high < 0, paper_inside=low <= paper_gain <= high,
+                         below_paper=high < paper_gain)
+
+
 def outcomes(low: float, high: float, paper_gain: float) -> list[str]:
     """Which of :data:`OUTCOMES` the interval ``[low, high]`` shows; none: undecided. Without a
     paper gain (NaN) only the comparison with 0 is made."""
-    shown = []
-    if not math.isnan(paper_gain) and high < paper_gain:
-        shown.append(OUTCOMES[0])
-    if low > 0:
-        shown.append(OUTCOMES[1])
-    if high < 0:
-        shown.append(OUTCOMES[2])
-    return shown
+    facts = interval_facts(low, high, paper_gain)
+    return [o for o, shown in zip(OUTCOMES, (facts.below_paper, facts.gain, facts.loss)) if shown]
 
 
 def paper_gain(row: str, dataset: str, model: str, baseline: str = "ce", table: str | int = 2) -> float:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import datasets, paper
 from ..experiments import plan, run_plan
-from .decision import OUTCOMES, outcomes
+from .decision import OUTCOMES, interval_facts, outcomes
 from .evidence import at_chance, chance
 from .tables import PAPER_ROW, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
 
@@ -142,8 +142,9 @@ def part_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
     """
     if n < 2 or pd.isna(low):
         return "untested"
-    if low > 0:
-        return "mixed" if pd.notna(paper_gain) and high < paper_gain else "reproduced"
+    facts = interval_facts(low, high, paper_gain)
+    if facts.gain:
+        return "mixed" if facts.below_paper else "reproduced"
     return "not reproduced"
 
 

@@ -206,7 +206,7 @@ Markdown(report.describe_variants(runs))
 # %%
 decisive_runs = report.decision.decisive_runs(results_dir=results_dir)
 decisive = report.decision.preregistered(decisive_runs, report.decision.DECISIVE_ROWS)
-Markdown(report.decision.describe_decisions(decisive))
+Markdown(report.decision.describe_decisions(decisive, report.decision.baseline_failures(decisive_runs)))
 
 # %%
 fig = report.plot_decisions(decisive_runs, decisive)

@@ -10,6 +10,8 @@ import pytest
 from focuslib.report.decision import (
     OUTCOMES,
     IntervalFacts,
+    baseline_failures,
+    describe_decisions,
     interval_facts,
     outcomes,
     paper_gain,
@@ -67,3 +69,16 @@ def test_preregistered_decides_when_the_interval_excludes():
     assert line["pairs"] == 5 and line["paired gain"] == pytest.approx(-0.22)
     assert line[OUTCOMES[2]] and not line[OUTCOMES[0]]  # no paper number on MNIST: only against 0
     assert line["decision"] == "a loss is shown"
+
+
+def test_the_baselines_failures_are_reported_like_every_rows():
+    # seed 1's baseline at chance (10.0 on a 10-class set): its pair is left out and it counts as a failure
+    runs = _runs({"ce": [99.0, 10.0, 99.2], "focusnet": [99.1, 99.0, 99.3]})
+    base = baseline_failures(runs).iloc[0]
+    assert (base["row"], base["runs"], base["did not train"]) == ("ce", 3, 1)
+    assert (base["failure 95% low"], base["failure 95% high"]) == pytest.approx(wilson(1, 3))
+    frame = preregistered(runs, ["focusnet"])
+    assert frame.iloc[0]["pairs"] == 2 and frame.iloc[0]["did not train"] == 0
+    text = describe_decisions(frame, baseline_failures(runs))
+    assert text.splitlines()[0].startswith("- **ce** (mnist, the baseline of every pair): 1 of 3 run(s) did not train")
+    assert len(text.splitlines()) == 2

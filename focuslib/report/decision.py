@@ -67,14 +67,37 @@ def paper_gain(row: str, dataset: str, model: str, baseline: str = "ce", table: 
     return float(ref.get((method, dataset, model), np.nan) - ref.get((baseline, dataset, model), np.nan))
 
 
+def _with_trained(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The finished runs of ``runs`` (one per row, data set, model, profile and seed) with a
+    ``trained`` column (a final ``metric`` above chance level, :func:`at_chance`)."""
+    done = runs.dropna(subset=[metric]).drop_duplicates(["row", "dataset", "model", "profile", "seed"])
+    return done.assign(trained=[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])])
+
+
+def _failures(part: pd.DataFrame) -> dict[str, float]:
+    """Runs of ``part`` (with ``trained``), those that did not train, their rate and its Wilson interval."""
+    failed = int((~part["trained"]).sum())
+    low, high = wilson(failed, len(part))
+    return {"runs": len(part), "did not train": failed, "failure rate": failed / len(part),
+            "failure 95% low": low, "failure 95% high": high}
+
+
+def baseline_failures(runs: pd.DataFrame, baseline: str = "ce", metric: str = "test_top1") -> pd.DataFrame:
+    """The failure rate of the ``baseline`` row, reported as every row's (pre-registered): one line
+    per (data set, model, profile) of ``runs`` with :func:`preregistered`'s failure columns."""
+    done = _with_trained(runs, metric)
+    return pd.DataFrame([{"row": baseline, "dataset": d, "model": m, "profile": p, **_failures(part)}
+                         for (d, m, p), part in done[done["row"] == baseline].groupby(
+                             ["dataset", "model", "profile"], sort=False)])
+
+
 def preregistered(runs: pd.DataFrame, rows: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
                   paper_gains: Mapping[str, float] | None = None) -> pd.DataFrame:
     """One line per (row, data set, model, profile) of ``runs`` (a plan's results: ``row``,
     ``dataset``, ``model``, ``profile``, ``seed`` and ``metric``): runs, failures with their Wilson
     interval, the paired gain over the seeds where both trained with its t-interval, the paper's
     gain (``paper_gains`` per row, else :func:`paper_gain`) and the decision."""
-    done = runs.dropna(subset=[metric]).drop_duplicates(["row", "dataset", "model", "profile", "seed"])
-    done = done.assign(trained=[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])])
+    done = _with_trained(runs, metric)
     pairs = {row: paired_gains(done[done["trained"]], row, baseline, metric) for row in rows}
     out = []
     for (row, dataset, model, profile), part in done[done["row"].isin(rows)].groupby(
@@ -83,12 +106,8 @@ def preregistered(runs: pd.DataFrame, rows: Sequence[str], baseline: str = "ce",
         gains = pg[(pg["dataset"] == dataset) & (pg["model"] == model) & (pg["profile"] == profile)]["gain"]
         low, high = t_interval(gains.to_numpy())
         ref = (paper_gains or {}).get(row, paper_gain(row, dataset, model, baseline))
-        failed = int((~part["trained"]).sum())
-        f_low, f_high = wilson(failed, len(part))
         shown = outcomes(low, high, ref) if len(gains) >= 2 else []
-        out.append({"row": row, "dataset": dataset, "model": model, "profile": profile, "runs": len(part),
-                    "did not train": failed, "failure rate": failed / len(part),
-                    "failure 95% low": f_low, "failure 95% high": f_high,
+        out.append({"row": row, "dataset": dataset, "model": model, "profile": profile, **_failures(part),
                     "pairs": len(gains), "paired gain": gains.mean() if len(gains) else math.nan,
                     "gain std": gains.std(ddof=1) if len(gains) > 1 else math.nan,
                     "gain 95% low": low, "gain 95% high": high, "paper gain": ref,
@@ -114,9 +133,12 @@ def decisive_runs(datasets: Sequence[str] = ("mnist",), seeds: Sequence[int] = r
     return runs.dropna(subset=["test_top1"]) if "test_top1" in runs else runs.iloc[0:0]
 
 
-def describe_decisions(frame: pd.DataFrame) -> str:
-    """One sentence per row of :func:`preregistered`'s frame, numbers only from it."""
-    lines = []
+def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None) -> str:
+    """One sentence per row of :func:`preregistered`'s frame, and per line of the
+    :func:`baseline_failures` ``baseline``, numbers only from them."""
+    lines = [f"- **{r['row']}** ({r['dataset']}, the baseline of every pair): {r['did not train']} of {r['runs']} "
+             f"run(s) did not train (Wilson 95% {r['failure 95% low']:.0%} to {r['failure 95% high']:.0%})."
+             for _, r in (baseline if baseline is not None else pd.DataFrame()).iterrows()]
     for _, r in frame.iterrows():
         paper = "no paper number" if math.isnan(r["paper gain"]) else f"the paper's {r['paper gain']:+.2f}"
         interval = ("no interval yet" if r["pairs"] < 2
@@ -125,4 +147,4 @@ def describe_decisions(frame: pd.DataFrame) -> str:
                      f"{r['paired gain']:+.2f} points, {interval}, against {paper}: **{r['decision']}**. "
                      f"{r['did not train']} of {r['runs']} run(s) did not train (Wilson 95% "
                      f"{r['failure 95% low']:.0%} to {r['failure 95% high']:.0%}).")
-    return "\n".join(lines) if lines else "No full-protocol runs of these rows yet."
+    return "\n".join(lines) if not frame.empty else "No full-protocol runs of these rows yet."

@@ -320,7 +320,7 @@ def _methods_plan(P: Mapping[str, Any]) -> list[Cell]:
 def _beyond_plan(P: Mapping[str, Any]) -> list[Cell]:
     """Beyond the paper: the ``rows`` (default :data:`BEYOND_ROWS`) as :func:`_methods_plan`'s
     methods on the same seeds, so its ``ce`` and ``focusnet`` cells are the very runs of Table 2."""
-    return _methods_plan({**P, "methods": list(P.get("rows") or BEYOND_ROWS), "variants": None}, P)
+    return _methods_plan({**P, "methods": list(P.get("rows") or BEYOND_ROWS), "variants": None})
 
 
 def _variants_for(variants: Mapping[str, Sequence[str]] | Sequence[str] | None, dataset: str) -> list[str]:

@@ -745,11 +745,11 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         group.add_argument(f"--{f.name.replace('_', '-')}", help=FIELD_HELP.get(f.name), **options)
 
 
-def config_from_flags(a: argparse.Namespace, schedule: Sequence[Any] | None = None) -> RunConfig:
+def config_from_flags(a: argparse.Namespace, schedule: tuple[int, tuple[int, ...]]) -> RunConfig:
     """The :class:`RunConfig` of :func:`add_config_flags`' flags; ``schedule``: the (epochs,
     milestones) a flag left unset takes (the data set's paper schedule)."""
     values = {f.name: getattr(a, f.name) for f in dataclasses.fields(RunConfig) if f.name != "teacher"}
-    for name, fallback in zip(SCHEDULE_FIELDS, schedule or (None, None), strict=True):
+    for name, fallback in zip(SCHEDULE_FIELDS, schedule, strict=True):
         if values[name] is None:
             values[name] = fallback
     return RunConfig(**values)

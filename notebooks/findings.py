@@ -58,6 +58,6 @@ Markdown(report.verdict_rule())
 # %%
 # NBVAL_CHECK_OUTPUT
 tested = parts[parts["n"] > 0]
-print(tested[["claim", "row", "against", "dataset", "n", "did not train", "gain", "low", "high", "paper gain",
+print(tested[["claim", "profile", "row", "against", "dataset", "n", "did not train", "gain", "low", "high", "paper gain",
               "verdict"]].round(2).to_string(index=False))
 print(table["verdict"].value_counts().to_string())

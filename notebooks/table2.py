@@ -59,13 +59,51 @@ report.paper_pivot(2)
 report.styled(report.beside_paper(2, table))
 
 # %%
-from IPython.display import HTML
+from IPython.display import HTML, Markdown
 
 HTML(report.still_to_run_block(artefact.still_to_run("table2")) + report.sources_block(runs) + report.pipeline_check(table))
 
 # %% tags=["remove-cell"]
 # NBVAL_CHECK_OUTPUT
 print(table[["method", "data set", "model", "paper", "ours", "profile", "epochs"]].to_string(index=False, na_rep="—"))
+
+# %% [markdown]
+# ## CIFAR-10, reduced protocol on CPU (our addition)
+#
+# The paper's networks for CIFAR-10 need a GPU; this block is a second data set for the verdict
+# that one CPU can train: He et al.'s ResNet-20 (0.27 M parameters, not the paper's ResNet-18)
+# with the paper's recipe and the schedule scaled from 200 to 30 epochs (lr/10 at epochs 15 and
+# 22; `params/reduced.yaml`), on the shared JPEG-recompressed copy of CIFAR-10 (with the official
+# download the runs get other keys and never mix). It is **not the paper's protocol**: the paper's
+# numbers stand beside ours only to show what the paper claims for this data set; the difference
+# of the two is not computed. The runs, the statistic and the rule were pre-registered before the
+# first run ([pre-registration](../book/preregistration.md)): FocusNet's paired gain over the
+# baseline of the same seed against the paper's +2.43 points; the official code's settings
+# (`focusnet[official]`) are a post-hoc row reported apart.
+
+# %%
+reduced = report.decision.CIFAR10_REDUCED
+reduced_runs = reduced.runs(results_dir=results_dir)
+report.styled(report.protocol_beside_paper(2, reduced_runs, reduced.profile))
+
+# %%
+Markdown(report.decision.describe_preregistration(reduced, reduced_runs))
+
+# %% [markdown]
+# Each seed's pair (both runs trained) and its gain; in the picture, each seed's gain as a dot, the
+# 95 % interval of the mean as a bar and the paper's gain as a red tick.
+
+# %%
+report.styled(reduced.pairs(reduced_runs))
+
+# %%
+fig = report.plot_decisions(reduced_runs, reduced.decide(reduced_runs))
+
+# %% [markdown]
+# Every seed's test curve under the reduced protocol:
+
+# %%
+fig = report.plot_curves(report.curves(reduced_runs, profile=reduced.profile), profile=reduced.profile)
 
 # %% [markdown]
 # ## Full protocol, seed by seed
@@ -150,8 +188,6 @@ report.styled(report.by_run(report.stability_probes(runs)))
 report.styled(report.by_run(report.remedies(runs)))
 
 # %%
-from IPython.display import Markdown
-
 Markdown(report.describe_health(runs))
 
 # %%
@@ -193,7 +229,7 @@ print(variant_gains.to_string(index=False, na_rep="—") if len(variant_gains) e
 Markdown(report.describe_variants(runs))
 
 # %% [markdown]
-# ## The pre-registered decision (MNIST)
+# ## The pre-registered decision (MNIST, full protocol)
 #
 # The runs, the statistic and the rule were fixed and committed before the runs of seeds 5
 # onwards started ([pre-registration](../book/preregistration.md)): the paired gain over the
@@ -204,12 +240,12 @@ Markdown(report.describe_variants(runs))
 # decision the pre-registration asks for is the one at 15 seeds.
 
 # %%
-decisive_runs = report.decision.decisive_runs(results_dir=results_dir)
-decisive = report.decision.preregistered(decisive_runs, report.decision.DECISIVE_ROWS)
-Markdown(report.decision.describe_decisions(decisive, report.decision.baseline_failures(decisive_runs)))
+mnist = report.decision.MNIST_DECISIVE
+mnist_runs = mnist.runs(results_dir=results_dir)
+Markdown(report.decision.describe_preregistration(mnist, mnist_runs))
 
 # %%
-fig = report.plot_decisions(decisive_runs, decisive)
+fig = report.plot_decisions(mnist_runs, mnist.decide(mnist_runs))
 
 # %% [markdown]
 # ## How ours compares

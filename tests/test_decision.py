@@ -7,17 +7,23 @@ import math
 import pandas as pd
 import pytest
 
+from focuslib import experiments
+from focuslib.report import protocol_beside_paper
 from focuslib.report.decision import (
+    CIFAR10_REDUCED,
+    MNIST_DECISIVE,
     OUTCOMES,
     IntervalFacts,
     baseline_failures,
     describe_decisions,
+    describe_preregistration,
     interval_facts,
     outcomes,
     paper_gain,
     preregistered,
     wilson,
 )
+from focuslib.store import ResultsStore
 
 
 def test_wilson_interval_matches_the_published_values():
@@ -82,3 +88,49 @@ def test_the_baselines_failures_are_reported_like_every_rows():
     text = describe_decisions(frame, baseline_failures(runs))
     assert text.splitlines()[0].startswith("- **ce** (mnist, the baseline of every pair): 1 of 3 run(s) did not train")
     assert len(text.splitlines()) == 2
+
+
+def _finish(store: ResultsStore, profile: str, values: dict) -> None:
+    """Finish the Table 2 runs of ``profile`` named in ``values[(row, seed)]`` (final test top-1)."""
+    for c in experiments.plan("table2", {"profile": profile}):
+        if (c.row, c.seed) in values:
+            store.start(c.config, {})
+            final = {"test_top1": values[(c.row, c.seed)], "test_top5": 100.0}
+            store.write_metrics(c.config, [{"epoch": e + 1} for e in range(c.config.epochs - 1)]
+                                + [{"epoch": c.config.epochs, **final}])
+            store.finish(c.config, final)
+
+
+def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_hoc_row_apart(tmp_path):
+    store = ResultsStore(tmp_path / "results")
+    values = {("ce", 0): 85.5, ("ce", 1): 85.0, ("ce", 2): 10.0,  # seed 2's baseline did not train
+              ("focusnet", 0): 86.0, ("focusnet", 1): 85.2, ("focusnet", 2): 84.0,
+              ("focusnet[official]", 0): 85.1}
+    _finish(store, "reduced", values)
+    _finish(store, "paper", {("ce", 0): 99.0})  # a full-protocol run is never read by the reduced analysis
+    runs = CIFAR10_REDUCED.runs(results_dir=str(store.root))
+    assert set(runs["profile"]) == {"reduced"} and set(runs["model"]) == {"resnet20"} and len(runs) == 7
+    frame = CIFAR10_REDUCED.decide(runs).set_index("row")
+    assert list(frame.index) == ["focusnet", "focusnet[official]"]
+    assert list(frame["post hoc"]) == [False, True]
+    assert frame.loc["focusnet", "pairs"] == 2 and frame.loc["focusnet", "paired gain"] == pytest.approx(0.35)
+    assert frame.loc["focusnet", "paper gain"] == pytest.approx(94.86 - 92.43)
+    pairs = CIFAR10_REDUCED.pairs(runs)
+    assert list(zip(pairs["row"], pairs["seed"], pairs["gain"].round(2))) == [
+        ("focusnet", 0, 0.5), ("focusnet", 1, 0.2), ("focusnet[official]", 0, -0.4)]
+    text = describe_preregistration(CIFAR10_REDUCED, runs)
+    assert text.startswith("CIFAR-10, reduced protocol on CPU (our addition): 3 seed(s) of the baseline finished")
+    assert "interim reading" in text and "1 of 3 run(s) did not train" in text
+    assert "**focusnet[official]** (cifar10, post-hoc, reported apart, 1 seed pair(s)" in text
+    beside = protocol_beside_paper(2, runs, "reduced").set_index("row")
+    assert beside.loc["ce", "paper"] == pytest.approx(92.43) and beside.loc["ce", "paper's model"] == "resnet18"
+    assert beside.loc["focusnet[official] (post-hoc)", "paper"] == pytest.approx(94.86)
+    assert beside.loc["ce", "ours (reduced protocol (our addition))"] == "60.17 ± 43.45 (n=3)"
+    assert beside.loc["ce", "our model"] == "resnet20" and beside.loc["ce", "our epochs"] == 30
+
+
+def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
+    assert MNIST_DECISIVE.rows == ("focusnet", "focusnet[d_attached]", "lcls+rent")
+    assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
+    assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
+        "MNIST, decisive: 1 seed(s) of the baseline finished; the pre-registration asks for its decision at 15")

@@ -20,11 +20,12 @@ def _interval(values):
     return v.mean() - half, v.mean() + half
 
 
-def _store(tmp_path, page, values, dataset="mnist"):
-    """Finish the full-protocol runs of ``page`` on ``dataset`` with ``values[(row, seed)]`` or
-    ``values[(row, seed, x)]`` as final test top-1 (runs not named stay unrun)."""
+def _store(tmp_path, page, values, dataset="mnist", profile="paper"):
+    """Finish the runs of ``page`` on ``dataset`` under ``profile`` (the full protocol unless told)
+    with ``values[(row, seed)]`` or ``values[(row, seed, x)]`` as final test top-1 (runs not named
+    stay unrun)."""
     store = ResultsStore(tmp_path / "results")
-    for c in experiments.plan(page, {"profile": "paper"}):
+    for c in experiments.plan(page, {"profile": profile}):
         value = values.get((c.row, c.seed, c.x), values.get((c.row, c.seed)))
         if c.dataset == dataset and value is not None:
             store.start(c.config, {})
@@ -141,3 +142,26 @@ def test_smoke_runs_never_give_a_verdict(tmp_path):
         store.finish(c.config, {"test_top1": 90.0 if c.row == "focusnet" else 50.0})
     table = F.findings_table(str(store.root), str(tmp_path / "nodata"))
     assert (table.set_index("key").drop(index="complexity")["verdict"] == "untested").all()
+
+
+def test_a_reduced_protocol_comparison_is_shown_labelled_but_never_sets_the_claims_verdict(tmp_path):
+    base = [85.5, 85.0, 86.0]
+    gains = [0.4, 0.2, 0.3]  # a gain is shown, far below the paper's +2.43 on CIFAR-10
+    values = {("ce", s): v for s, v in enumerate(base)} | {("focusnet", s): v + g for s, (v, g) in
+                                                            enumerate(zip(base, gains))}
+    root = _store(tmp_path, "table2", values, dataset="cifar10", profile="reduced")
+    parts = F.claim_parts(root, str(tmp_path / "nodata"), _claims("table2-cifar10", "table2-dropmax"))
+    reduced = parts[parts["profile"] == "reduced"]
+    assert list(reduced["claim"]) == ["table2-cifar10"]  # the reduced plan has no DropMax row
+    part = reduced.iloc[0]
+    assert (part["model"], part["n"]) == ("resnet20", 3) and part["gain"] == pytest.approx(0.3)
+    assert (part["low"], part["high"]) == pytest.approx(_interval(gains))
+    # the paper's numbers are its own model's (ResNet-18), stated, never taken as ours
+    assert (part["paper"], part["paper against"], part["paper gain"]) == pytest.approx((94.86, 92.43, 2.43))
+    assert part["verdict"] == "mixed" and part["needs"] == ""
+    row = F.findings_table(parts=parts).set_index("key").loc["table2-cifar10"]
+    assert row["verdict"] == "untested" and row["tested"] == "0 of 1"  # the paper's protocol was not run
+    assert row["other protocols"] == "reduced protocol (our addition): mixed"
+    assert row["evidence"].startswith(
+        "no full-protocol run yet\ncifar10 (resnet20), reduced protocol (our addition), n=3")
+    assert "reduced protocol (our addition): mixed" in F.findings_html(F.findings_table(parts=parts))

@@ -83,6 +83,7 @@ from .tables import (
     paper_rows,
     per_seed,
     pipeline_check,
+    protocol_beside_paper,
     sources_block,
     status,
     status_grid,
@@ -95,7 +96,8 @@ from .tables import (
 
 __all__ = [
     "VERDICTS", "claim_parts", "claims", "findings_html", "findings_table", "glue_findings", "headline", "verdict_rule",
-    "beside_paper", "by_run", "pipeline_check", "sources", "sources_block", "still_to_run_block",
+    "beside_paper", "by_run", "pipeline_check", "protocol_beside_paper",
+    "sources", "sources_block", "still_to_run_block",
     "FOCUSNET_VARIANTS", "PAPER_ROW", "PROFILE_LABEL", "best_on_test", "beyond", "decision", "plot_decisions",
     "compare", "curves", "dead_units", "describe", "describe_fig4", "describe_health", "describe_ordering",
     "describe_provenance", "describe_variants", "fig4_frame", "fig4_plot", "fig4_runs", "first_epoch", "fmt",

@@ -21,10 +21,10 @@ import numpy as np
 import pandas as pd
 
 from .. import datasets, paper
-from ..experiments import plan, run_plan
+from ..experiments import load_profile, plan, run_plan
 from .decision import OUTCOMES, interval_facts, outcomes
 from .evidence import at_chance, chance
-from .tables import PAPER_ROW, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
+from .tables import PAPER_ROW, PROFILE_LABEL, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
 
 #: The only verdicts a claim can get.
 VERDICTS = ("reproduced", "not reproduced", "mixed", "untested")
@@ -33,6 +33,9 @@ VERDICTS = ("reproduced", "not reproduced", "mixed", "untested")
 ACCELERATOR = {"lenet5": "CPU"}
 #: Table 7's self-distillation rows (our row keys; "tfkd_self" is the paper's Tf-KD row).
 SELF_DISTILLATION = ("tfkd_self", "one", "ddgsd", "byot", "cskd", "slasd", "frskd_nofeat", "frskd")
+#: Protocols of ours besides the paper's (profiles, e.g. ``params/reduced.yaml``) whose comparisons
+#: the findings show beside a claim, labelled, judged by the same rule, but never setting its verdict.
+OTHER_PROTOCOLS = ("reduced",)
 #: Table 10's claims, as (row, the row it must beat): L_cls beats the baseline; R_attention and
 #: R_entropy each add to L_cls alone.
 ABLATION_PAIRS = (("lcls", "ce"), ("lcls+ratt", "lcls"), ("lcls+rent", "lcls"))
@@ -139,6 +142,11 @@ def part_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
     A claim with several comparisons (data sets, models, rows) takes the verdict its tested
     comparisons share, *mixed* when they differ, and *untested* when none is tested; the table
     says how many were tested.
+
+    A comparison under a protocol of ours that is not the paper's (the *reduced protocol*: CIFAR-10
+    with ResNet-20 for 30 epochs on one CPU, pre-registered) is judged by the same rule against the
+    paper's gain and shown under the claim's verdict with its label, but never sets the claim's
+    verdict: the paper's protocol was not run there.
     """
     if n < 2 or pd.isna(low):
         return "untested"
@@ -176,6 +184,12 @@ def _paper_value(ref: pd.DataFrame, row: str, dataset: str, model: str) -> float
     return float(hit["value"].iloc[0]) if len(hit) else np.nan
 
 
+def _paper_model(ref: pd.DataFrame, row: str, dataset: str) -> str | None:
+    """The model of the paper's number for ``row`` on ``dataset`` (its first, where it has several)."""
+    hit = ref[(ref["method"] == PAPER_ROW.get(row, row)) & (ref["dataset"] == dataset)]
+    return hit["model"].iloc[0] if len(hit) else None
+
+
 def _needs(cells: pd.DataFrame, dataset: str, model: str, rows: Sequence[str], data_root: str | None) -> str:
     """What an untested comparison needs, without its data set's name: the missing full-protocol
     runs of ``rows`` (and of the baseline branches they are trained on), the data, the accelerator."""
@@ -189,25 +203,29 @@ def _needs(cells: pd.DataFrame, dataset: str, model: str, rows: Sequence[str], d
 
 
 def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.DataFrame, a: str, b: str,
-               dataset: str, model: str, data_root: str | None) -> dict:
+               dataset: str, model: str, data_root: str | None, profile: str = "paper") -> dict:
+    """One comparison of ``claim``: ``a`` against ``b`` on ``dataset`` and ``model`` from the finished
+    ``runs`` of ``profile``. Under another protocol than the paper's, the paper's numbers are those
+    of its own model for the data set (never compared: the part only states them)."""
     here = runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
     pg = paired_gains(here, a, b) if {a, b} <= set(here["row"]) else pd.DataFrame(columns=[a, b, "gain", "seed"])
     trained = [not (at_chance(x, dataset) or at_chance(y, dataset)) for x, y in zip(pg[a], pg[b])]
     ok = pg[np.asarray(trained, dtype=bool)] if len(pg) else pg
     n = len(ok)
     low, high = t_interval(ok["gain"]) if n else (np.nan, np.nan)
-    pa, pb = _paper_value(ref, a, dataset, model), _paper_value(ref, b, dataset, model)
+    paper_model = model if profile == "paper" else _paper_model(ref, a, dataset)
+    pa, pb = _paper_value(ref, a, dataset, paper_model), _paper_value(ref, b, dataset, paper_model)
     paper_gain = round(pa - pb, 2) if pd.notna(pa) and pd.notna(pb) else np.nan
     verdict = part_verdict(low, high, paper_gain, n)
     return {
-        "claim": claim.key, "row": a, "against": b, "dataset": dataset, "model": model, "n": n,
+        "claim": claim.key, "profile": profile, "row": a, "against": b, "dataset": dataset, "model": model, "n": n,
         "did not train": len(pg) - n,
         "ours": fmt(ok[a].mean(), ok[a].std(ddof=1), n).split(" (n=")[0] if n else "—",
         "theirs": fmt(ok[b].mean(), ok[b].std(ddof=1), n).split(" (n=")[0] if n else "—",
         "gain": ok["gain"].mean() if n else np.nan, "gain std": ok["gain"].std(ddof=1) if n > 1 else np.nan,
         "low": low, "high": high, "paper": pa, "paper against": pb, "paper gain": paper_gain,
         "reading": reading(low, high, paper_gain, n), "verdict": verdict,
-        "needs": "" if verdict != "untested" else (
+        "needs": "" if verdict != "untested" or profile != "paper" else (
             _needs(cells, dataset, model, [r for pair in claim.pairs for r in pair], data_root)),
     }
 
@@ -222,7 +240,8 @@ def _fig4_parts(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, dataset: 
     base = frame[frame["row"] == "teacher"].set_index("baseline epochs") if len(frame) else frame
     focus = frame[frame["row"] == "focusnet_on_teacher"].set_index("baseline epochs") if len(frame) else frame
     stops = sorted(set(base.index) & set(focus.index)) if len(frame) else []
-    row = {"claim": claim.key, "row": claim.pairs[0][0], "against": claim.pairs[0][1], "dataset": dataset,
+    row = {"claim": claim.key, "profile": "paper", "row": claim.pairs[0][0], "against": claim.pairs[0][1],
+           "dataset": dataset,
            "model": model, "paper": np.nan, "paper against": np.nan, "paper gain": np.nan}
     if claim.kind == "trend":
         n_stops = len(stops)
@@ -274,7 +293,8 @@ def _complexity_part(claim: Claim) -> dict:
     p_params, p_flops = ref[("focusnet", "params_m")], ref[("focusnet", "flops_g")]
     same = counts["focusnet"] == counts["ce"]
     params_match = abs(counts["focusnet"][0] - p_params) < 0.005
-    return {"claim": claim.key, "row": "focusnet", "against": "ce", "dataset": "—", "model": "resnet18",
+    return {"claim": claim.key, "profile": "paper", "row": "focusnet", "against": "ce", "dataset": "—",
+            "model": "resnet18",
             "n": 0, "did not train": 0, "ours": f"{counts['focusnet'][0]:.2f} M, {counts['focusnet'][1]:.2f} GFLOPs",
             "theirs": f"{counts['ce'][0]:.2f} M, {counts['ce'][1]:.2f} GFLOPs",
             "gain": counts["focusnet"][0] - counts["ce"][0], "gain std": np.nan, "low": np.nan, "high": np.nan,
@@ -284,10 +304,37 @@ def _complexity_part(claim: Claim) -> dict:
             "needs": ""}
 
 
-def _cells(page: str, results_dir: str | None) -> pd.DataFrame:
-    """Every full-protocol cell of ``page``'s plan with its final metrics where the store holds them
-    (never training): the plan names the runs, the store's keys find them."""
-    return run_plan(full_protocol_plan(page, results_dir), results_dir=results_dir, train=False)
+def _cells(page: str, results_dir: str | None, profile: str = "paper") -> pd.DataFrame:
+    """Every cell of ``page``'s plan under ``profile`` (the full protocol: every seed the store holds)
+    with its final metrics where the store holds them (never training): the plan names the runs, the
+    store's keys find them. Empty where ``profile`` has no plan for ``page``."""
+    if profile == "paper":
+        cells = full_protocol_plan(page, results_dir)
+    elif page in load_profile(profile).get("notebooks", {}):
+        cells = plan(page, {"profile": profile})
+    else:
+        return pd.DataFrame(columns=["row", "dataset", "model", "seed", "test_top1"])
+    return run_plan(cells, results_dir=results_dir, train=False)
+
+
+def _other_protocol_parts(claim: Claim, results_dir: str | None, data_root: str | None,
+                          cache: dict[tuple[str, str], pd.DataFrame]) -> list[dict]:
+    """The comparisons of ``claim`` under :data:`OTHER_PROTOCOLS`, where such a plan has both rows of
+    a pair on one of its data sets."""
+    parts = []
+    for profile in OTHER_PROTOCOLS:
+        key = (claim.page, profile)
+        if key not in cache:
+            cache[key] = _cells(claim.page, results_dir, profile)
+        cells = cache[key]
+        finished = cells.dropna(subset=["test_top1"]) if "test_top1" in cells else cells.iloc[0:0]
+        for dataset in claim.datasets:
+            here = cells[cells["dataset"] == dataset]
+            for model in dict.fromkeys(here["model"]):
+                rows = set(here.loc[here["model"] == model, "row"])
+                parts += [_gain_part(claim, finished, cells, paper_rows(claim.table), a, b, dataset, model, data_root,
+                                     profile) for a, b in claim.pairs if {a, b} <= rows]
+    return parts
 
 
 def claim_parts(results_dir: str | None = None, data_root: str | None = None,
@@ -298,6 +345,7 @@ def claim_parts(results_dir: str | None = None, data_root: str | None = None,
     untested one."""
     rows = []
     cache: dict[str, pd.DataFrame] = {}
+    other: dict[tuple[str, str], pd.DataFrame] = {}
     for claim in claim_list or claims():
         if claim.kind == "complexity":
             rows.append(_complexity_part(claim))
@@ -316,6 +364,8 @@ def claim_parts(results_dir: str | None = None, data_root: str | None = None,
                         rows.append(_gain_part(claim, finished, cells, ref, a, b, dataset, model, data_root))
                 else:
                     rows.append(_fig4_parts(claim, finished, cells, dataset, model, data_root))
+        if claim.kind == "gain":
+            rows += _other_protocol_parts(claim, results_dir, data_root, other)
     return pd.DataFrame(rows)
 
 
@@ -344,7 +394,8 @@ def _evidence(part: pd.Series) -> str:
                 f"{part['ours']} on baselines at {part['theirs']}; Kendall τ = {_signed(part['tau'])}, "
                 f"p = {part['p']:.2f}" + (f"; {int(part['did not train'])} run(s) did not train"
                                             if part["did not train"] else ""))
-    text = (f"{where}, full protocol, n={int(part['n'])} seeds: {ROW_LABEL.get(part['row'], part['row'])} "
+    protocol = PROFILE_LABEL.get(part.get("profile", "paper"), part.get("profile"))
+    text = (f"{where}, {protocol}, n={int(part['n'])} seeds: {ROW_LABEL.get(part['row'], part['row'])} "
             f"{part['ours']} vs {ROW_LABEL.get(part['against'], part['against'])} {part['theirs']}")
     if part["n"] >= 2:
         text += (f"; paired gain {_signed(part['gain'])} ± {part['gain std']:.2f}, 95% CI "
@@ -375,9 +426,11 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
     parts = claim_parts(results_dir, data_root) if parts is None else parts
     rows = []
     for claim in claims():
-        mine = parts[parts["claim"] == claim.key]
-        if mine.empty:
+        ours = parts[parts["claim"] == claim.key]
+        if ours.empty:
             continue
+        paper_protocol = ours["profile"] == "paper"
+        mine, other = ours[paper_protocol], ours[~paper_protocol & (ours["n"] > 0)]
         tested = mine[mine["verdict"] != "untested"]
         shown = mine[(mine["verdict"] != "untested") | (mine["n"] > 0) | (mine.get("stops", 0) > 0)]
         untested = mine[mine["verdict"] == "untested"]
@@ -391,11 +444,14 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
         rows.append({
             "claim": claim.text, "artefact": claim.artefact, "page": claim.page,
             "data set": ", ".join(data_sets) + (" (our addition)" if claim.addition else ""),
-            "evidence": "\n".join(_evidence(p) for _, p in shown.iterrows()) or "no full-protocol run yet",
+            "evidence": "\n".join([*(_evidence(p) for _, p in shown.iterrows())] or ["no full-protocol run yet"]
+                                  + [_evidence(p) for _, p in other.iterrows()]),
             "paper": "\n".join(dict.fromkeys(
                 _paper_text(p) for _, p in (shown if len(shown) else mine.head(1)).iterrows()))
             if claim.kind != "gain" or len(shown) else _paper_range(mine),
             "verdict": claim_verdict(list(mine["verdict"])),
+            "other protocols": "; ".join(f"{PROFILE_LABEL.get(p['profile'], p['profile'])}: {p['verdict']}"
+                                         for _, p in other.iterrows()),
             "tested": f"{len(tested)} of {len(mine)}", "needs": needs, "key": claim.key,
             "n": one["n"] if one is not None else np.nan, "gain": one["gain"] if one is not None else np.nan,
             "low": one["low"] if one is not None else np.nan, "high": one["high"] if one is not None else np.nan,
@@ -433,12 +489,13 @@ def findings_html(table: pd.DataFrame, page_suffix: str = ".html") -> str:
     esc = lambda s: html.escape(str(s)).replace("\n", "<br>")  # noqa: E731
     for r in table.to_dict("records"):
         needs = f"<div class='needs'>needs: {esc(r['needs'])}</div>" if r["needs"] else ""
+        other = f"<br><small>{esc(r['other protocols'])}</small>" if r.get("other protocols") else ""
         link = f"<a href='{r['page']}{page_suffix}'>{esc(r['artefact'])}</a>"
         body.append(
             f"<tr data-verdict='{esc(r['verdict'])}' data-claim='{esc(r['key'])}'>"
             f"<td>{esc(r['claim'])}<br><small>{link} · {esc(r['data set'])}</small></td>"
             f"<td>{esc(r['evidence'])}{needs}</td><td>{esc(r['paper'])}</td>"
-            f"<td class='verdict'>{esc(r['verdict'])}<br><small>{esc(r['tested'])} tested</small></td></tr>")
+            f"<td class='verdict'>{esc(r['verdict'])}<br><small>{esc(r['tested'])} tested</small>{other}</td></tr>")
     widths = "".join(f"<col style='width:{w}%'>" for w in (27, 43, 16, 14))
     return (f"{style}<div class='findings-wrap'><table class='findings-table'><colgroup>{widths}</colgroup>"
             f"<thead><tr>{head}</tr></thead>"

@@ -9,8 +9,9 @@ from .evidence import INACTIVE
 from .tables import CELL_STATES, FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, paired_gains, summarise
 
 
-def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
-    """Test accuracy per epoch, one line per (method, seed), one panel per data set."""
+def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "paper"):
+    """Test accuracy per epoch, one line per (method, seed), one panel per data set; the title names
+    the ``profile`` the runs of ``curve`` (:func:`~focuslib.report.evidence.curves`) were read for."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
@@ -23,7 +24,8 @@ def plot_curves(curve: pd.DataFrame, metric: str = "test_top1"):
         part = data[data["dataset"] == dataset]
         sns.lineplot(data=part, x="epoch", y=metric, hue="row", units="seed", estimator=None, lw=0.8, ax=ax)
         low = part.groupby("row")[metric].quantile(0.1).min()
-        ax.set(title=f"{dataset}: every seed, full protocol", ylabel="test top-1 (%)", ylim=(max(low, 0), 100))
+        ax.set(title=f"{dataset}: every seed, {PROFILE_LABEL.get(profile, profile)}", ylabel="test top-1 (%)",
+               ylim=(max(low, 0), 100))
     fig.tight_layout()
     return fig
 

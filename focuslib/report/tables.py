@@ -324,6 +324,26 @@ def beside_paper(table_id: str | int, table: pd.DataFrame, metric: str = "top1")
     return out
 
 
+def protocol_beside_paper(table_id: str | int, runs: pd.DataFrame, profile: str,
+                          metric: str = "test_top1") -> pd.DataFrame:
+    """Our runs of another ``profile`` than the paper's (e.g. the reduced protocol, our addition)
+    beside the paper's number for the same row and data set, each column naming its own model and
+    epochs: the two are never the same experiment, and the difference is not computed. A post-hoc
+    FocusNet variant (``focusnet[...]``) stands beside the paper's FocusNet and says so."""
+    ours = summarise(runs[runs["profile"] == profile], metric) if len(runs) else summarise(runs, metric)
+    ref = paper_rows(table_id, metric.replace("test_", ""))
+    out = []
+    for r in ours.itertuples():
+        method = PAPER_ROW.get(r.row.split("[")[0], r.row.split("[")[0])
+        hit = ref[(ref["method"] == method) & (ref["dataset"] == r.dataset)]
+        out.append({"row": r.row + (" (post-hoc)" if r.row in FOCUSNET_VARIANTS else ""), "data set": r.dataset,
+                    "paper": hit["value"].iloc[0] if len(hit) else np.nan,
+                    "paper's model": hit["model"].iloc[0] if len(hit) else "—",
+                    f"ours ({PROFILE_LABEL.get(profile, profile)})": fmt(r.mean, r.std, r.n),
+                    "our model": r.model, "our epochs": r.epochs, "seeds": r.seeds})
+    return pd.DataFrame(out)
+
+
 def pipeline_check(table: pd.DataFrame) -> str:
     """The smoke rows of ``table`` (:func:`compare`'s output) as a collapsed HTML block, "Pipeline
     check (smoke profile, not a reproduction)", without the paper's numbers: they only show that

@@ -134,3 +134,13 @@ def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
         "MNIST, decisive: 1 seed(s) of the baseline finished; the pre-registration asks for its decision at 15")
+
+
+def test_a_page_shows_one_row_of_an_analysis_without_changing_it():
+    one = MNIST_DECISIVE.only("lcls+rent")
+    assert one.rows == ("lcls+rent",) and one.table10_rows == MNIST_DECISIVE.table10_rows
+    assert (one.profile, one.seeds, one.decided_at) == (MNIST_DECISIVE.profile, MNIST_DECISIVE.seeds, 15)
+    runs = _runs({"ce": [99.0, 99.1], "lcls+rent": [99.2, 99.4], "focusnet": [98.0, 98.1]})
+    assert list(one.decide(runs)["row"]) == ["lcls+rent"]
+    with pytest.raises(ValueError, match="'dropmax'.*its rows"):
+        MNIST_DECISIVE.only("dropmax")

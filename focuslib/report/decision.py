@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -142,6 +142,15 @@ class Preregistration:
     def rows(self) -> tuple[str, ...]:
         """Every row it reports: the judged ones, then those reported apart."""
         return (*self.judges, *self.apart)
+
+    def only(self, *rows: str) -> Preregistration:
+        """The same analysis shown for ``rows`` alone (e.g. Table 10's page: L_cls + R_ent); the
+        runs it reads and the rule are unchanged."""
+        unknown = set(rows) - set(self.rows)
+        if unknown:
+            raise ValueError(f"{sorted(unknown)} are not rows of {self.title!r}; its rows: {list(self.rows)}")
+        return replace(self, judges=tuple(r for r in self.judges if r in rows),
+                       apart=tuple(r for r in self.apart if r in rows))
 
     def runs(self, results_dir: str | None = None) -> pd.DataFrame:
         """Every finished run of the baseline and of :attr:`rows` for :attr:`seeds`, read from the

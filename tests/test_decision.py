@@ -130,10 +130,20 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
 
 
 def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
-    assert MNIST_DECISIVE.rows == ("focusnet", "focusnet[d_attached]", "lcls+rent")
+    assert MNIST_DECISIVE.rows == ("focusnet", "lcls+rent", "focusnet[d_attached]")
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
         "MNIST, decisive: 1 seed(s) of the baseline finished; the pre-registration asks for its decision at 15")
+
+
+def test_the_d_attached_variant_is_reported_apart_as_book_preregistration_md_says():
+    # book/preregistration.md (2026-12-04): "`focusnet[d_attached]` (...; post-hoc, reported apart)"
+    assert MNIST_DECISIVE.judges == ("focusnet", "lcls+rent") and MNIST_DECISIVE.apart == ("focusnet[d_attached]",)
+    runs = _runs({"ce": [99.0, 99.1], "focusnet": [98.9, 99.0], "focusnet[d_attached]": [99.2, 99.0]})
+    frame = MNIST_DECISIVE.decide(runs).set_index("row")
+    assert frame.loc["focusnet[d_attached]", "post hoc"] and not frame.loc["focusnet", "post hoc"]
+    assert "**focusnet[d_attached]** (mnist, post-hoc, reported apart, 2 seed pair(s)" in describe_preregistration(
+        MNIST_DECISIVE, runs)
 
 
 def test_a_page_shows_one_row_of_an_analysis_without_changing_it():
@@ -144,3 +154,16 @@ def test_a_page_shows_one_row_of_an_analysis_without_changing_it():
     assert list(one.decide(runs)["row"]) == ["lcls+rent"]
     with pytest.raises(ValueError, match="'dropmax'.*its rows"):
         MNIST_DECISIVE.only("dropmax")
+
+
+def test_the_strip_plot_labels_each_row_with_its_pairs_and_marks_the_post_hoc_one():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    from focuslib.report import plot_decisions  # noqa: PLC0415
+
+    runs = _runs({"ce": [99.0, 99.1, 99.2], "focusnet": [98.9, 99.0, 99.3],
+                  "focusnet[d_attached]": [99.2, 99.0, 10.0]})
+    fig = plot_decisions(runs, MNIST_DECISIVE.decide(runs))
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels == ["focusnet (mnist, n=3)", "focusnet[d_attached] (mnist, n=2, post-hoc)"]

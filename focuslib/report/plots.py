@@ -119,7 +119,8 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
 def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce", metric: str = "test_top1"):
     """The pre-registered analysis in one picture (:mod:`~focuslib.report.decision`): each seed's
     paired gain over the baseline of the same seed as a dot (seeds where both trained), the
-    95 % interval of the mean as a bar, the paper's gain as a red tick, 0 as a line."""
+    95 % interval of the mean as a bar, the paper's gain as a red tick, 0 as a line; a row reported
+    apart (``post hoc``) says so in its label."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from .evidence import at_chance  # noqa: PLC0415
@@ -141,7 +142,8 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
             ax.plot([r["paper gain"]], [i], marker="|", color="tab:red", ms=18, mew=2.5,
                     label="the paper's gain" if i == 0 else None)
     ax.axvline(0, color="gray", lw=1)
-    ax.set_yticks(range(len(frame)), [f"{r['row']} ({r['dataset']}, n={r['pairs']})" for _, r in frame.iterrows()])
+    ax.set_yticks(range(len(frame)), [f"{r['row']} ({r['dataset']}, n={r['pairs']}"
+                                      f"{', post-hoc' if r.get('post hoc', False) else ''})" for _, r in frame.iterrows()])
     ax.set_ylim(-0.6, len(frame) - 0.4)
     ax.set_xlabel(f"gain over the {baseline} run of the same seed (test top-1 points)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)

@@ -167,3 +167,23 @@ def test_the_strip_plot_labels_each_row_with_its_pairs_and_marks_the_post_hoc_on
     fig = plot_decisions(runs, MNIST_DECISIVE.decide(runs))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["focusnet (mnist, n=3)", "focusnet[d_attached] (mnist, n=2, post-hoc)"]
+    assert fig.axes[0].get_ylim()[0] > fig.axes[0].get_ylim()[1]  # the first row on top
+
+
+def test_the_strip_plot_legend_names_what_any_row_draws():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    from focuslib.report import plot_decisions  # noqa: PLC0415
+
+    # lcls+rent (first) has one pair and no paper number; focusnet (second) has an interval and one
+    runs = _runs({"ce": [99.0, 99.1], "lcls+rent": [99.2, math.nan], "focusnet": [98.9, 99.3]})
+    frame = preregistered(runs, ["lcls+rent", "focusnet"])
+    legend = [t.get_text() for t in plot_decisions(runs, frame).axes[0].get_legend().get_texts()]
+    assert sorted(legend) == ["95% interval of the mean", "one seed", "the paper's gain"]
+
+
+def test_a_decision_frame_follows_the_order_of_its_rows_not_of_the_runs():
+    runs = _runs({"ce": [99.0, 99.1], "focusnet": [98.9, 99.0], "lcls+rent": [99.2, 99.3]})
+    assert list(preregistered(runs, ["lcls+rent", "focusnet"])["row"]) == ["lcls+rent", "focusnet"]
+    assert list(preregistered(runs, ["focusnet", "lcls+rent"])["row"]) == ["focusnet", "lcls+rent"]

@@ -98,7 +98,7 @@ def preregistered(runs: pd.DataFrame, rows: Sequence[str], baseline: str = "ce",
     interval, the paired gain over the seeds where both trained with its t-interval, the paper's
     gain (``paper_gains`` per row, else :func:`paper_gain` for the runs' model, or ``paper_model``
     where ours is another, e.g. the reduced protocol's ResNet-20 against the paper's ResNet-18)
-    and the decision."""
+    and the decision, in the order of ``rows``."""
     done = _with_trained(runs, metric)
     pairs = {row: paired_gains(done[done["trained"]], row, baseline, metric) for row in rows}
     out = []
@@ -115,7 +115,9 @@ def preregistered(runs: pd.DataFrame, rows: Sequence[str], baseline: str = "ce",
                     "gain 95% low": low, "gain 95% high": high, "paper gain": ref,
                     **{o: o in shown for o in OUTCOMES},
                     "decision": "; ".join(shown) if shown else f"undecided at {len(gains)} seed pair(s)"})
-    return pd.DataFrame(out)
+    frame = pd.DataFrame(out)
+    order = {row: i for i, row in enumerate(rows)}
+    return frame.sort_values("row", key=lambda r: r.map(order), kind="stable", ignore_index=True) if out else frame
 
 
 @dataclass(frozen=True)

@@ -129,22 +129,28 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
         return None
     trained = runs[[not at_chance(v, d) for v, d in zip(runs[metric], runs["dataset"])]]
     fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.7 * len(frame)))
+    seen: set[str] = set()
+
+    def once(label: str) -> str | None:  # each legend entry once, from whichever row draws it first
+        return None if label in seen else seen.add(label) or label
+
     for i, (_, r) in enumerate(frame.iterrows()):
         pg = paired_gains(trained, r["row"], baseline, metric)
         same = (pg["dataset"] == r["dataset"]) & (pg["model"] == r["model"]) & (pg["profile"] == r["profile"])
         gains = pg[same]["gain"]
         ax.scatter(gains, [i] * len(gains), color="tab:blue", alpha=0.6, s=18, zorder=3,
-                   label="one seed" if i == 0 else None)
+                   label=once("one seed"))
         if r["pairs"] >= 2:
             ax.plot([r["gain 95% low"], r["gain 95% high"]], [i, i], color="black", lw=2.5,
-                    label="95% interval of the mean" if i == 0 else None)
+                    label=once("95% interval of the mean"))
         if pd.notna(r["paper gain"]):
             ax.plot([r["paper gain"]], [i], marker="|", color="tab:red", ms=18, mew=2.5,
-                    label="the paper's gain" if i == 0 else None)
+                    label=once("the paper's gain"))
     ax.axvline(0, color="gray", lw=1)
     ax.set_yticks(range(len(frame)), [f"{r['row']} ({r['dataset']}, n={r['pairs']}"
-                                      f"{', post-hoc' if r.get('post hoc', False) else ''})" for _, r in frame.iterrows()])
-    ax.set_ylim(-0.6, len(frame) - 0.4)
+                                      f"{', post-hoc' if r.get('post hoc', False) else ''})"
+                                      for _, r in frame.iterrows()])
+    ax.set_ylim(len(frame) - 0.4, -0.6)  # the frame's first row on top
     ax.set_xlabel(f"gain over the {baseline} run of the same seed (test top-1 points)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
     fig.tight_layout()

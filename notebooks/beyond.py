@@ -71,7 +71,9 @@ compared = [c for c in accuracy.columns if c.startswith(("−", "95%", "ahead"))
 report.styled(accuracy.drop(columns=compared))
 
 # %% [markdown]
-# The same rows against the baseline and against two-stage FocusNet (paired over the seeds both have):
+# The same rows against the baseline and against two-stage FocusNet, paired over the seeds where
+# both runs trained ("left out": seeds where one of the two did not train; their runs stay in the
+# accuracy column above):
 
 # %%
 report.styled(accuracy[["method", "data set", *compared]])

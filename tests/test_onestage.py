@@ -260,6 +260,17 @@ def test_accuracy_table_pairs_seeds() -> None:
     assert table.loc["FocusNet, two-stage (paper)", "ahead of baseline"] == "1/3"  # (+0.5, -1, 0)
 
 
+def test_accuracy_table_leaves_out_a_seed_whose_baseline_did_not_train() -> None:
+    # seed 2's baseline is at chance (11.35 %, the LeNet-5 lr 0.1 failure): its pairs are left out
+    runs = _runs({"ce": [98.0, 99.0, 11.35], "focusnet": [98.5, 98.0, 98.0], "focusnet_ema": [99.0, 99.5, 98.9]},
+                 {r: [1.0, 1.0, 1.0] for r in ("ce", "focusnet", "focusnet_ema")})
+    ema = beyond.accuracy(runs).set_index("method").loc["one-stage: EMA branch (ours)"]
+    # minus ce over seeds 0, 1: (1.0, 0.5), mean 0.75, std 0.35
+    assert ema["− baseline"] == "0.75 ± 0.35 (n=2)" and ema["ahead of baseline"] == "2/2; 1 left out"
+    # minus focusnet: every seed trained, (0.5, 1.5, 0.9), mean 0.97
+    assert ema["− two-stage FocusNet"] == "0.97 ± 0.50 (n=3)" and ema["ahead of two-stage"] == "3/3"
+
+
 def test_cost_table_adds_baseline_and_focusnet() -> None:
     runs = _runs({"ce": [0, 0], "focusnet": [0, 0], "focusnet_prev": [0, 0]},
                  {"ce": [100.0, 120.0], "focusnet": [150.0, 130.0], "focusnet_prev": [125.0, 200.0]})

@@ -139,6 +139,18 @@ def test_paired_gain_is_per_seed():
     assert gains.to_dict() == {0: 3.5, 1: -1.0}
 
 
+def test_paired_gains_say_whether_both_runs_trained_and_gains_use_only_those_pairs():
+    # MNIST chance is 10 %: 11.35 is a run that did not train (<= 15 %)
+    runs = _runs({("ce", 0): 99.0, ("focusnet", 0): 99.2, ("ce", 1): 98.8, ("focusnet", 1): 98.7,
+                  ("ce", 2): 11.35, ("focusnet", 2): 99.1}, dataset="mnist")
+    pairs = report.paired_gains(runs).set_index("seed")
+    assert pairs["both trained"].to_dict() == {0: True, 1: True, 2: False}
+    g = report.gains(runs, ["focusnet"]).iloc[0]
+    # seeds 0, 1: gains +0.2, -0.1 (mean 0.05, std 0.2121); seed 2 left out, not a +87.75 gain
+    assert g["paired gain"] == "0.05 ± 0.21 (n=2)" and g["seeds gaining"] == "1/2"
+    assert g["left out (a run did not train)"] == 1 and g["baseline, same seeds"] == "98.90 ± 0.14 (n=2)"
+
+
 def test_status_marks_missing_data(tmp_path):
     status = report.status(results_dir=str(tmp_path / "empty"), data_root=str(tmp_path / "nodata"))
     assert len(status) == len(status.drop_duplicates(["table", "method", "data set", "model"]))
@@ -295,7 +307,24 @@ def test_gain_curve_pairs_seed_and_epoch():
                           "test_top1": [97.0, 98.0, 98.5, 97.5, 96.0]})
     g = report.gain_curve(curve)
     assert g[["seed", "epoch", "gain"]].values.tolist() == [[0, 1, 1.5], [0, 2, -0.5]]  # seed 1 has no FocusNet run
+    assert g["both trained"].all()
     assert report.gain_curve(curve[curve["row"] == "ce"]).empty
+
+
+def test_gain_curve_marks_a_seed_whose_baseline_ended_at_chance_and_the_plot_leaves_it_out():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    # seed 1's baseline ends at 11.35 % (MNIST chance 10 %): its +87 points are no gain of FocusNet
+    curve = pd.DataFrame({"row": ["ce", "ce", "focusnet", "focusnet"] * 2, "dataset": "mnist", "model": "lenet5",
+                          "seed": [0] * 4 + [1] * 4, "epoch": [1, 2, 1, 2] * 2,
+                          "test_top1": [97.0, 98.0, 98.5, 97.5, 11.35, 11.35, 98.0, 98.9]})
+    g = report.gain_curve(curve)
+    assert g.groupby("seed")["both trained"].all().to_dict() == {0: True, 1: False}
+    fig = report.plot_gain_curve(g)
+    [legend] = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == "mean over 1 seed(s) where both trained (1 left out: a run did not train)"
+    assert max(max(line.get_ydata()) for line in fig.axes[0].get_lines()) < 2  # no +87 line drawn
 
 
 def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mean(tmp_path):
@@ -304,6 +333,17 @@ def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mea
     [o] = report.orderings(runs)
     assert dict((m, (mean, n)) for m, mean, n in o.ours)["dropmax"] == (pytest.approx((99.2 + 11.35) / 2), 2)
     assert o.failures == (report.facts.RowFailure("dropmax", 1, "at chance (final 11.35%, chance 10.00%)", 99.2, 1),)
+
+
+def test_the_ordering_pairs_focusnet_with_baselines_that_trained_and_says_how_many_it_left_out(tmp_path):
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.8, ("ce", 2): 11.35,
+                                              ("focusnet", 0): 98.9, ("focusnet", 1): 98.9, ("focusnet", 2): 98.8},
+                                   train_loss=0.1)
+    [o] = report.orderings(runs)
+    # seeds 0, 1: -0.1, +0.1 (mean 0); seed 2's baseline did not train: not a +87.45 gain
+    assert (o.gain_n, o.gain_left_out, o.gaining) == (2, 1, 1) and o.gain == pytest.approx(0.0)
+    assert ("paired by seed where both trained (1 seed(s) left out because a run did not train): "
+            "0.00 ± 0.14 (n=2), 1/2 seeds gaining") in report.describe_ordering(runs)
 
 
 def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
@@ -414,10 +454,20 @@ def test_variant_statement_names_failed_seeds_and_pairs_the_rest(tmp_path):
     assert v["gain"] == pytest.approx(98.3 - 98.0) and v["focusnet gain"] == pytest.approx(98.5 - 98.0)
     text = report.describe_variants(runs)
     assert text == ("- **focusnet[d_attached]** (post-hoc), mnist (lenet5): 2 seed(s) finished; seed 0 did not train, "
-                    "at chance (final 9.74%, chance 10.00%). Over the 1 seed(s) that trained, its paired gain over "
-                    "its own baseline is 0.30 (n=1) (1/1 seeds gaining); the paper's reading of the loss on the same "
-                    "seeds: 0.50 (n=1).")
+                    "at chance (final 9.74%, chance 10.00%). Over the 1 seed(s) where it and its baseline trained, its "
+                    "paired gain over its own baseline is 0.30 (n=1) (1/1 seeds gaining); the paper's reading of "
+                    "the loss on the same seeds: 0.50 (n=1).")
     assert report.describe_variants(runs[~runs["row"].isin(report.FOCUSNET_VARIANTS)]) == "- No variant runs yet."
+
+
+def test_a_variant_is_not_paired_with_a_baseline_that_did_not_train(tmp_path):
+    runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 11.35, ("focusnet", 0): 99.1,
+                                              ("focusnet", 1): 98.5, ("focusnet[d_attached]", 0): 99.3,
+                                              ("focusnet[d_attached]", 1): 98.3}, train_loss=1.0)
+    [v] = report.variant_gains(runs).to_dict("records")
+    # seed 1's baseline is at chance: only seed 0 pairs (+0.3, and FocusNet's +0.1), not +86.95
+    assert (v["n"], v["focusnet n"]) == (1, 1) and v["gain"] == pytest.approx(0.3)
+    assert v["focusnet gain"] == pytest.approx(0.1)
 
 
 def test_t_interval_and_what_it_says_about_the_papers_gain():

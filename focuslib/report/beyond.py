@@ -32,18 +32,22 @@ def _interval(values: pd.Series) -> str:
 
 
 def paired_difference(runs: pd.DataFrame, row: str, reference: str, metric: str = "test_top1") -> dict[str, str]:
-    """``row`` minus ``reference`` on the same seeds: mean ± std, 95% interval, seeds ahead."""
-    diff = paired_gains(runs, row, reference, metric)["gain"]
+    """``row`` minus ``reference`` on the seeds where both trained (:func:`paired_gains`): mean ±
+    std, 95% interval, seeds ahead, and how many seeds were left out because a run did not train."""
+    pairs = paired_gains(runs, row, reference, metric)
+    diff = pairs.loc[pairs["both trained"], "gain"]
+    left = len(pairs) - len(diff)
     if diff.empty:
-        return {"difference": "—", "95% CI": "—", "seeds ahead": "—"}
+        return {"difference": "—", "95% CI": "—", "seeds ahead": f"—; {left} left out" if left else "—"}
     return {"difference": fmt(diff.mean(), diff.std(ddof=1), len(diff)), "95% CI": _interval(diff),
-            "seeds ahead": f"{int((diff > 0).sum())}/{len(diff)}"}
+            "seeds ahead": f"{int((diff > 0).sum())}/{len(diff)}" + (f"; {left} left out" if left else "")}
 
 
 def accuracy(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
-    """One row per method and (data set, model, profile, epochs): final-epoch accuracy over seeds,
-    and each method's paired difference from the baseline and from two-stage FocusNet (same seeds;
-    each difference's 95% interval and the number of seeds where it is positive)."""
+    """One row per method and (data set, model, profile, epochs): final-epoch accuracy over seeds
+    (every finished run, as in the paper tables), and each method's paired difference from the
+    baseline and from two-stage FocusNet (:func:`paired_difference`: the seeds where both trained;
+    each difference's 95% interval, the number of seeds where it is positive and of those left out)."""
     columns = ["method", "data set", "model", "profile", "epochs", "accuracy (%)", "seeds",
                "− baseline", "95% CI vs baseline", "ahead of baseline",
                "− two-stage FocusNet", "95% CI vs two-stage", "ahead of two-stage"]

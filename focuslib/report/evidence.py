@@ -75,14 +75,21 @@ def best_on_test(curve: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame
 def gain_curve(curve: pd.DataFrame, method: str = "focusnet", baseline: str = "ce",
                metric: str = "test_top1") -> pd.DataFrame:
     """Per (data set, model, seed, epoch): ``method``'s accuracy minus its own baseline's at the
-    same epoch, for the seeds where both ran; shows *when* in training a gain appears or fades."""
+    same epoch, for the seeds where both ran; shows *when* in training a gain appears or fades.
+    ``both trained`` says whether neither run of the seed ended :func:`at_chance` (its last
+    epoch's ``metric``), the pairs the book's paired statistics use."""
     keys = ["dataset", "model", "seed", "epoch"]
     if curve.empty:
-        return pd.DataFrame(columns=[*keys, "gain"])
-    both = curve[curve["row"].isin([method, baseline])].pivot_table(index=keys, columns="row", values=metric)
+        return pd.DataFrame(columns=[*keys, "gain", "both trained"])
+    mine = curve[curve["row"].isin([method, baseline])]
+    both = mine.pivot_table(index=keys, columns="row", values=metric)
     if method not in both or baseline not in both:
-        return pd.DataFrame(columns=[*keys, "gain"])
-    return (both[method] - both[baseline]).dropna().rename("gain").reset_index()
+        return pd.DataFrame(columns=[*keys, "gain", "both trained"])
+    last = mine.sort_values("epoch").groupby(["row", "dataset", "model", "seed"])[metric].last()
+    failed = {k[1:] for k, v in last.items() if at_chance(v, k[1])}
+    gain = (both[method] - both[baseline]).dropna().rename("gain").reset_index()
+    return gain.assign(**{"both trained": [(d, m, s) not in failed
+                                           for d, m, s in zip(gain["dataset"], gain["model"], gain["seed"])]})
 
 
 def chance(dataset: str) -> float:

@@ -34,18 +34,20 @@ def profile_differences(table: pd.DataFrame) -> pd.DataFrame:
 
 def variant_gains(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
     """One row per post-hoc FocusNet variant and (data set, model) of ``runs``: the seeds
-    ``finished``, the ``failed`` ones as ``(seed, problem)``, and over the ``n`` seeds that
-    trained the variant's paired gain over its own baseline (``gain``, ``gain std``, ``gaining``
-    seeds) beside FocusNet's on the same seeds (``focusnet n``, ``focusnet gain``, ``focusnet std``)."""
+    ``finished``, the ``failed`` ones as ``(seed, problem)``, and over the ``n`` seeds where it and
+    its baseline trained the variant's paired gain over its own baseline (``gain``, ``gain std``,
+    ``gaining`` seeds) beside FocusNet's on the same seeds (``focusnet n``, ``focusnet gain``, ``focusnet std``)."""
     mine = runs[runs["profile"] == profile].dropna(subset=[metric])
     failed = health(runs, profile, metric)
     rows = []
     for variant in FOCUSNET_VARIANTS:
         for (dataset, model), part in mine[mine["row"] == variant].groupby(["dataset", "model"], sort=False):
             bad = failed[(failed["row"] == variant) & (failed["dataset"] == dataset) & (failed["model"] == model)]
-            here = mine[(mine["dataset"] == dataset) & (mine["model"] == model) & ~mine["seed"].isin(bad["seed"])]
+            here = mine[(mine["dataset"] == dataset) & (mine["model"] == model)]
             v = paired_gains(here, variant, metric=metric)
-            r = paired_gains(here[here["seed"].isin(v["seed"])], "focusnet", metric=metric)["gain"]
+            v = v[v["both trained"] & ~v["seed"].isin(bad["seed"])]
+            r = paired_gains(here[here["seed"].isin(v["seed"])], "focusnet", metric=metric)
+            r = r.loc[r["both trained"], "gain"]
             v = v["gain"]
             rows.append({"variant": variant, "dataset": dataset, "model": model, "finished": len(part),
                          "failed": list(zip(bad["seed"], bad["problem"])), "n": len(v), "gain": v.mean(),
@@ -209,9 +211,10 @@ class Ordering:
     agreement: PairAgreement | None  #: for our addition only
     seeds_differ: bool  #: the means cover different numbers of seeds
     failures: tuple[RowFailure, ...]
-    gain: float  #: ``gain_of``'s paired gain over its own baseline (NaN: no pair)
+    gain: float  #: ``gain_of``'s paired gain over its own baseline, seeds where both trained (NaN: no pair)
     gain_std: float
     gain_n: int
+    gain_left_out: int  #: seeds whose pair was left out of ``gain`` because a run did not train
     gaining: int
     paper_gain: float
     low: float  #: 95% Student-t interval of the paired gain
@@ -246,7 +249,8 @@ def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", 
             bad_seeds = here_failed.loc[here_failed["row"] == bad.row, "seed"]
             trained = here.loc[(here["row"] == bad.row) & ~here["seed"].isin(bad_seeds), metric]
             failures.append(RowFailure(bad.row, bad.seed, bad.problem, trained.mean(), len(trained)))
-        pg = paired_gains(here, gain_of, metric=metric)["gain"]
+        pairs = paired_gains(here, gain_of, metric=metric)
+        pg = pairs.loc[pairs["both trained"], "gain"]
         g = paired[(paired["data set"] == dataset) & (paired["model"] == model)]
         low, high = t_interval(pg)
         outside = []
@@ -261,7 +265,7 @@ def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", 
             holds=[m for m in ours_order if m in order] == order,
             not_run=tuple(m for m in paper_part.index if m not in part.index), agreement=agreement,
             seeds_differ=part["n"].nunique() > 1, failures=tuple(failures), gain=pg.mean(),
-            gain_std=pg.std(ddof=1), gain_n=len(pg), gaining=int((pg > 0).sum()),
+            gain_std=pg.std(ddof=1), gain_n=len(pg), gain_left_out=len(pairs) - len(pg), gaining=int((pg > 0).sum()),
             paper_gain=g["paper gain"].iloc[0] if len(g) else np.nan, low=low, high=high, outside=tuple(outside)))
     return out
 

@@ -208,9 +208,9 @@ def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.Da
     ``runs`` of ``profile``. Under another protocol than the paper's, the paper's numbers are those
     of its own model for the data set (never compared: the part only states them)."""
     here = runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
-    pg = paired_gains(here, a, b) if {a, b} <= set(here["row"]) else pd.DataFrame(columns=[a, b, "gain", "seed"])
-    trained = [not (at_chance(x, dataset) or at_chance(y, dataset)) for x, y in zip(pg[a], pg[b])]
-    ok = pg[np.asarray(trained, dtype=bool)] if len(pg) else pg
+    pg = (paired_gains(here, a, b) if {a, b} <= set(here["row"])
+          else pd.DataFrame(columns=[a, b, "gain", "seed", "both trained"]))
+    ok = pg[pg["both trained"].astype(bool)]
     n = len(ok)
     low, high = t_interval(ok["gain"]) if n else (np.nan, np.nan)
     paper_model = model if profile == "paper" else _paper_model(ref, a, dataset)

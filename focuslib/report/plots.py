@@ -31,7 +31,9 @@ def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "
 
 
 def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
-    """The per-epoch paired gain: each seed faint, the mean over seeds bold, zero dashed."""
+    """The per-epoch paired gain (:func:`~focuslib.report.evidence.gain_curve`) over the seeds where
+    both runs trained: each seed faint, the mean over seeds bold, zero dashed; the legend counts the
+    seeds left out because a run did not train."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
@@ -39,11 +41,14 @@ def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
         return None
     panels = list(gains.groupby(["dataset", "model"], sort=False))
     fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.4), squeeze=False)
-    for ax, ((dataset, model), part) in zip(axes[0], panels):
+    for ax, ((dataset, model), every) in zip(axes[0], panels):
+        part = every[every["both trained"]]
+        left = every["seed"].nunique() - part["seed"].nunique()
         sns.lineplot(data=part, x="epoch", y="gain", units="seed", estimator=None, lw=0.6, alpha=0.4, ax=ax,
                      color="tab:gray")
         sns.lineplot(data=part, x="epoch", y="gain", errorbar=None, lw=1.8, color="tab:red", ax=ax,
-                     label=f"mean over {part['seed'].nunique()} seeds")
+                     label=f"mean over {part['seed'].nunique()} seed(s) where both trained"
+                           + (f" ({left} left out: a run did not train)" if left else ""))
         ax.axhline(0, ls="--", color="black", lw=0.8)
         ax.set(title=f"{dataset} ({model}): {method} − baseline, same seed", ylabel="test top-1 gain (points)")
     fig.tight_layout()

@@ -114,7 +114,9 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
             text += f" {label(f.row)} seed {f.seed} did not train: {f.problem}; its mean above includes it, {rest}."
         if o.gain_n:
             paper_gain = "" if pd.isna(o.paper_gain) else f"; the paper's gain: {o.paper_gain:+.2f}"
-            text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed: "
+            left = (f" ({o.gain_left_out} seed(s) left out because a run did not train)"
+                    if o.gain_left_out else "")
+            text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed where both trained{left}: "
                      f"{fmt(o.gain, o.gain_std, o.gain_n)}, {o.gaining}/{o.gain_n} seeds gaining{paper_gain}.")
             if pd.notna(o.low):
                 text += (f" Its 95% confidence interval over seeds (Student t) is [{o.low:+.2f}, {o.high:+.2f}]: "
@@ -128,15 +130,16 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
 
 def describe_variants(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> str:
     """A plain statement per post-hoc FocusNet variant and data set: the seeds finished, those
-    that did not train, and, over the seeds that trained, the variant's paired gain over its own
-    baseline beside the paper's reading of the loss (``focusnet``) on the same seeds."""
+    that did not train, and, over the seeds where it and its baseline trained, the variant's paired
+    gain over its own baseline beside the paper's reading of the loss (``focusnet``) on the same seeds."""
     lines = []
     for r in variant_gains(runs, profile, metric).to_dict("records"):
         text = f"- **{r['variant']}** (post-hoc), {r['dataset']} ({r['model']}): {r['finished']} seed(s) finished"
         for seed, problem in r["failed"]:
             text += f"; seed {seed} did not train, {problem}"
         if r["n"]:
-            text += (f". Over the {r['n']} seed(s) that trained, its paired gain over its own baseline is "
+            text += (f". Over the {r['n']} seed(s) where it and its baseline trained, its paired gain over "
+                     f"its own baseline is "
                      f"{fmt(r['gain'], r['gain std'], r['n'])} ({r['gaining']}/{r['n']} seeds gaining)")
             if r["focusnet n"]:
                 text += (f"; the paper's reading of the loss on the same seeds: "

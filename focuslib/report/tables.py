@@ -150,28 +150,35 @@ def paper_pivot(table: str | int, metric: str = "top1") -> pd.DataFrame:
 def paired_gains(
     runs: pd.DataFrame, method: str = "focusnet", baseline: str = "ce", metric: str = "test_top1"
 ) -> pd.DataFrame:
-    """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed)."""
+    """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed), and
+    whether ``both trained`` (neither :func:`~focuslib.report.evidence.at_chance`): the book's
+    paired statistics (book/preregistration.md) use those pairs only and count the others apart."""
     keys = ["dataset", "model", "profile", "epochs", "seed"]
     a = runs[runs["row"] == method].set_index(keys)[metric]
     b = runs[runs["row"] == baseline].set_index(keys)[metric]
     both = pd.concat({method: a, baseline: b}, axis=1).dropna()
     both["gain"] = (both[method] - both[baseline]).round(4)
-    return both.reset_index()
+    both = both.reset_index()
+    return both.assign(**{"both trained": [not (at_chance(x, d) or at_chance(y, d))
+                                           for x, y, d in zip(both[method], both[baseline], both["dataset"])]})
 
 
 def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
           table: str | int = 2) -> pd.DataFrame:
-    """Per method and (data set, model, profile): ours, the baseline on the same seeds, and the
-    paired gain over the baseline of the same seed (mean ± std, seeds gaining), beside the
-    paper's number and gain (paper's method minus paper's baseline). A post-hoc variant
-    (``focusnet[...]``) is compared with the paper's FocusNet: the paper reports one FocusNet."""
+    """Per method and (data set, model, profile), over the seeds where both it and the baseline of
+    the same seed trained (:func:`paired_gains`): ours, the baseline on those seeds, and the paired
+    gain (mean ± std, its 95% interval, seeds gaining), the number of pairs ``left out`` because a
+    run did not train, and the paper's number and gain (paper's method minus paper's baseline). A
+    post-hoc variant (``focusnet[...]``) is compared with the paper's FocusNet: the paper reports
+    one FocusNet."""
     ref = paper_rows(table, metric.replace("test_", "")).set_index(["method", "dataset", "model"])["value"]
     rows = []
     for method in methods:
         paper_row = PAPER_ROW.get(method.split("[")[0], method.split("[")[0])
         paired = paired_gains(runs, method, baseline, metric)
-        for (dataset, model, profile), part in paired.groupby(["dataset", "model", "profile"], sort=False):
+        for (dataset, model, profile), every in paired.groupby(["dataset", "model", "profile"], sort=False):
             p_m, p_b = ref.get((paper_row, dataset, model), np.nan), ref.get((baseline, dataset, model), np.nan)
+            part = every[every["both trained"]]
             n = len(part)
             rows.append({
                 "method": method, "data set": dataset, "model": model,
@@ -181,10 +188,12 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                 "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
                 "95% CI of gain": "—" if n < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(part["gain"])),
                 "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
+                "left out (a run did not train)": len(every) - n,
                 "paper": p_m, "paper gain": round(p_m - p_b, 2),
             })
     return pd.DataFrame(rows, columns=["method", "data set", "model", "profile", "ours", "baseline, same seeds",
-                                       "paired gain", "95% CI of gain", "seeds gaining", "paper", "paper gain"])
+                                       "paired gain", "95% CI of gain", "seeds gaining",
+                                       "left out (a run did not train)", "paper", "paper gain"])
 
 
 FIG4_SERIES = {"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"}

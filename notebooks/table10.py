@@ -101,7 +101,7 @@ report.styled(report.dead_units(runs))
 # output nothing positive on that step's batch. The runs that did not train are red.
 
 # %%
-report.plot_step_traces(report.step_traces(runs))
+fig = report.plot_step_traces(report.step_traces(runs))
 
 # %%
 report.styled(report.by_run(report.stability_probes(runs, artefact="table10")))
@@ -134,7 +134,8 @@ lcls_rent_runs = lcls_rent.runs(results_dir=results_dir)
 Markdown(report.decision.describe_preregistration(lcls_rent, lcls_rent_runs))
 
 # %%
-fig = report.plot_decisions(lcls_rent_runs, lcls_rent.decide(lcls_rent_runs))
+fig = report.plot_decisions(lcls_rent_runs, lcls_rent.decide(lcls_rent_runs),
+                           title=lcls_rent.reading(lcls_rent_runs))
 
 # %% [markdown]
 # ## How ours compares

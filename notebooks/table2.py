@@ -97,7 +97,7 @@ Markdown(report.decision.describe_preregistration(reduced, reduced_runs))
 report.styled(reduced.pairs(reduced_runs))
 
 # %%
-fig = report.plot_decisions(reduced_runs, reduced.decide(reduced_runs))
+fig = report.plot_decisions(reduced_runs, reduced.decide(reduced_runs), title=reduced.reading(reduced_runs))
 
 # %% [markdown]
 # Every seed's test curve under the reduced protocol:
@@ -160,7 +160,7 @@ report.styled(report.first_epoch(runs).T.rename_axis("seed").reset_index())
 # output nothing positive on that step's batch. The runs that did not train are red.
 
 # %%
-report.plot_step_traces(report.step_traces(runs))
+fig = report.plot_step_traces(report.step_traces(runs))
 
 # %% [markdown]
 # ### What a user can do: stability probes
@@ -250,7 +250,7 @@ mnist_runs = mnist.runs(results_dir=results_dir)
 Markdown(report.decision.describe_preregistration(mnist, mnist_runs))
 
 # %%
-fig = report.plot_decisions(mnist_runs, mnist.decide(mnist_runs))
+fig = report.plot_decisions(mnist_runs, mnist.decide(mnist_runs), title=mnist.reading(mnist_runs))
 
 # %% [markdown]
 # ## How ours compares

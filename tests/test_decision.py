@@ -119,7 +119,8 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
     assert list(zip(pairs["row"], pairs["seed"], pairs["gain"].round(2))) == [
         ("focusnet", 0, 0.5), ("focusnet", 1, 0.2), ("focusnet[official]", 0, -0.4)]
     text = describe_preregistration(CIFAR10_REDUCED, runs)
-    assert text.startswith("CIFAR-10, reduced protocol on CPU (our addition): 3 seed(s) of the baseline finished")
+    assert text.startswith("**CIFAR-10, reduced protocol on CPU (our addition): interim reading, 3 of 5 seeds.** "
+                           "3 seed(s) of the baseline finished")
     assert "interim reading" in text and "1 of 3 run(s) did not train" in text
     assert "**focusnet[official]** (cifar10, post-hoc, reported apart, 1 seed pair(s)" in text
     beside = protocol_beside_paper(2, runs, "reduced").set_index("row")
@@ -127,13 +128,23 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
     assert beside.loc["focusnet[official] (post-hoc)", "paper"] == pytest.approx(94.86)
     assert beside.loc["ce", "ours (reduced protocol (our addition))"] == "60.17 ± 43.45 (n=3)"
     assert beside.loc["ce", "our model"] == "resnet20" and beside.loc["ce", "our epochs"] == 30
+    assert beside.loc["ce", "seed ids"] == "0,1,2"
 
 
 def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
     assert MNIST_DECISIVE.rows == ("focusnet", "lcls+rent", "focusnet[d_attached]")
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
-        "MNIST, decisive: 1 seed(s) of the baseline finished; the pre-registration asks for its decision at 15")
+        "**MNIST, decisive: interim reading, 1 of 15 seeds.** 1 seed(s) of the baseline finished; the "
+        "pre-registration asks for its decision at 15")
+
+
+def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_asks_for():
+    fourteen = _runs({"ce": [99.0] * 14, "focusnet": [99.1] * 14})
+    assert MNIST_DECISIVE.reading(fourteen) == "MNIST, decisive: interim reading, 14 of 15 seeds"
+    sixteen = _runs({"ce": [99.0] * 16, "focusnet": [99.1] * 3})  # the baseline's seeds count, not a row's
+    assert MNIST_DECISIVE.reading(sixteen) == "MNIST, decisive: decision at 16 seeds"
+    assert MNIST_DECISIVE.reading(sixteen.iloc[0:0]) == "MNIST, decisive: interim reading, 0 of 15 seeds"
 
 
 def test_the_d_attached_variant_is_reported_apart_as_book_preregistration_md_says():
@@ -164,9 +175,10 @@ def test_the_strip_plot_labels_each_row_with_its_pairs_and_marks_the_post_hoc_on
 
     runs = _runs({"ce": [99.0, 99.1, 99.2], "focusnet": [98.9, 99.0, 99.3],
                   "focusnet[d_attached]": [99.2, 99.0, 10.0]})
-    fig = plot_decisions(runs, MNIST_DECISIVE.decide(runs))
+    fig = plot_decisions(runs, MNIST_DECISIVE.decide(runs), title=MNIST_DECISIVE.reading(runs))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["focusnet (mnist, n=3)", "focusnet[d_attached] (mnist, n=2, post-hoc)"]
+    assert fig._suptitle.get_text() == "MNIST, decisive: interim reading, 3 of 15 seeds"
     assert fig.axes[0].get_ylim()[0] > fig.axes[0].get_ylim()[1]  # the first row on top
 
 

@@ -178,6 +178,15 @@ class Preregistration:
         out = pd.concat([pd.DataFrame(), *frames], ignore_index=True)
         return out.reindex(columns=["row", "dataset", "model", "seed", "row's", self.baseline, "gain"])
 
+    def reading(self, runs: pd.DataFrame) -> str:
+        """How far the analysis has come on ``runs`` (:meth:`runs`), for a heading or a figure's
+        title: "<title>: interim reading, 11 of 15 seeds" until the baseline has finished
+        :attr:`decided_at` seeds, then "<title>: decision at 15 seeds"."""
+        seeds = runs.loc[runs["row"] == self.baseline, "seed"].nunique() if len(runs) else 0
+        if seeds < self.decided_at:
+            return f"{self.title}: interim reading, {seeds} of {self.decided_at} seeds"
+        return f"{self.title}: decision at {seeds} seeds"
+
     def decide(self, runs: pd.DataFrame) -> pd.DataFrame:
         """:func:`preregistered` over :attr:`rows`, with a ``post hoc`` column (the rows reported apart)."""
         frame = preregistered(runs, self.rows, self.baseline, paper_model=self.paper_model)
@@ -219,6 +228,6 @@ def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str
     its decision) and :func:`describe_decisions` of its ``runs`` (:meth:`Preregistration.runs`)."""
     seeds = runs.loc[runs["row"] == prereg.baseline, "seed"].nunique() if len(runs) else 0
     interim = "" if seeds >= prereg.decided_at else ", so this is an interim reading"
-    head = (f"{prereg.title}: {seeds} seed(s) of the baseline finished; the pre-registration asks for its "
-            f"decision at {prereg.decided_at} seeds{interim}.")
+    head = (f"**{prereg.reading(runs)}.** {seeds} seed(s) of the baseline finished; the pre-registration asks "
+            f"for its decision at {prereg.decided_at} seeds{interim}.")
     return head + "\n\n" + describe_decisions(prereg.decide(runs), baseline_failures(runs, prereg.baseline))

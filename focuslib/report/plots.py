@@ -121,11 +121,13 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     return fig
 
 
-def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce", metric: str = "test_top1"):
+def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce", metric: str = "test_top1",
+                   title: str | None = None):
     """The pre-registered analysis in one picture (:mod:`~focuslib.report.decision`): each seed's
     paired gain over the baseline of the same seed as a dot (seeds where both trained), the
     95 % interval of the mean as a bar, the paper's gain as a red tick, 0 as a line; a row reported
-    apart (``post hoc``) says so in its label."""
+    apart (``post hoc``) says so in its label. ``title``: e.g.
+    :meth:`~focuslib.report.decision.Preregistration.reading` (interim or decided, at how many seeds)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     from .evidence import at_chance  # noqa: PLC0415
@@ -158,6 +160,8 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
     ax.set_ylim(len(frame) - 0.4, -0.6)  # the frame's first row on top
     ax.set_xlabel(f"gain over the {baseline} run of the same seed (test top-1 points)")
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize="small", frameon=False)
+    if title:
+        fig.suptitle(title, fontsize="medium")
     fig.tight_layout()
     return fig
 

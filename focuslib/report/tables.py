@@ -167,8 +167,8 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
           table: str | int = 2) -> pd.DataFrame:
     """Per method and (data set, model, profile), over the seeds where both it and the baseline of
     the same seed trained (:func:`paired_gains`): ours, the baseline on those seeds, and the paired
-    gain (mean ± std, its 95% interval, seeds gaining), the number of pairs ``left out`` because a
-    run did not train, and the paper's number and gain (paper's method minus paper's baseline). A
+    gain (mean ± std, its 95% interval, seeds gaining, with the number of pairs left out because a
+    run did not train), and the paper's number and gain (paper's method minus paper's baseline). A
     post-hoc variant (``focusnet[...]``) is compared with the paper's FocusNet: the paper reports
     one FocusNet."""
     ref = paper_rows(table, metric.replace("test_", "")).set_index(["method", "dataset", "model"])["value"]
@@ -187,13 +187,13 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                 "baseline, same seeds": fmt(part[baseline].mean(), part[baseline].std(ddof=1), n),
                 "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
                 "95% CI of gain": "—" if n < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(part["gain"])),
-                "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}",
-                "left out (a run did not train)": len(every) - n,
+                "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}" + (
+                    f" ({len(every) - n} left out)" if len(every) > n else ""),
                 "paper": p_m, "paper gain": round(p_m - p_b, 2),
             })
     return pd.DataFrame(rows, columns=["method", "data set", "model", "profile", "ours", "baseline, same seeds",
-                                       "paired gain", "95% CI of gain", "seeds gaining",
-                                       "left out (a run did not train)", "paper", "paper gain"])
+                                       "paired gain", "95% CI of gain", "seeds gaining", "paper",
+                                       "paper gain"])
 
 
 FIG4_SERIES = {"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"}
@@ -349,7 +349,7 @@ def protocol_beside_paper(table_id: str | int, runs: pd.DataFrame, profile: str,
                     "paper": hit["value"].iloc[0] if len(hit) else np.nan,
                     "paper's model": hit["model"].iloc[0] if len(hit) else "—",
                     f"ours ({PROFILE_LABEL.get(profile, profile)})": fmt(r.mean, r.std, r.n),
-                    "our model": r.model, "our epochs": r.epochs, "seeds": r.seeds})
+                    "our model": r.model, "our epochs": r.epochs, "seed ids": r.seeds})
     return pd.DataFrame(out)
 
 

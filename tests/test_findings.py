@@ -81,6 +81,10 @@ def test_table2_gain_is_paired_by_seed_and_drops_runs_that_did_not_train(tmp_pat
     head = F.headline(parts)  # what the intro's first screen glues
     assert (head["n"], head["gain"], head["verdict"], head["reading"]) == (
         "5", "+0.50", "reproduced", "a gain is shown")
+    # MNIST's focusnet against ce is judged by the decisive analysis, which asks for 15 seeds
+    assert mnist["stage"] == "interim reading, 5 of 15 seeds"
+    assert head["stage"] == "interim reading, 5 of 15 seeds (pre-registered)"
+    assert drop["stage"] == ""  # DropMax is not part of a pre-registered analysis
     cifar = parts[parts["claim"] == "table2-cifar10"].iloc[0]
     assert cifar["verdict"] == "untested" and cifar["n"] == 0
     assert "10 runs" in cifar["needs"] and "GPU" in cifar["needs"] and "not on this machine" in cifar["needs"]
@@ -133,6 +137,8 @@ def test_findings_has_one_row_per_claim_with_verdicts_from_the_vocabulary(tmp_pa
     assert named <= set(table["artefact"])
     html = F.findings_html(table)
     assert html.count("<tr data-verdict=") == len(keys) and "href='table2.html'" in html
+    assert row["stage"] == "interim reading, 5 of 15 seeds" and html.count("class='stage'") == 1
+    assert "interim reading, 5 of 15 seeds (pre-registered)</small>" in html
 
 
 def test_smoke_runs_never_give_a_verdict(tmp_path):
@@ -161,7 +167,7 @@ def test_a_reduced_protocol_comparison_is_shown_labelled_but_never_sets_the_clai
     assert part["verdict"] == "mixed" and part["needs"] == ""
     row = F.findings_table(parts=parts).set_index("key").loc["table2-cifar10"]
     assert row["verdict"] == "untested" and row["tested"] == "0 of 1"  # the paper's protocol was not run
-    assert row["other protocols"] == "reduced protocol (our addition): mixed"
+    assert row["other protocols"] == "reduced protocol (our addition): mixed (interim reading, 3 of 5 seeds)"
     assert row["evidence"].startswith(
         "no full-protocol run yet\ncifar10 (resnet20), reduced protocol (our addition), n=3")
     assert "reduced protocol (our addition): mixed" in F.findings_html(F.findings_table(parts=parts))

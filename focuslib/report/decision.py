@@ -178,14 +178,24 @@ class Preregistration:
         out = pd.concat([pd.DataFrame(), *frames], ignore_index=True)
         return out.reindex(columns=["row", "dataset", "model", "seed", "row's", self.baseline, "gain"])
 
-    def reading(self, runs: pd.DataFrame) -> str:
-        """How far the analysis has come on ``runs`` (:meth:`runs`), for a heading or a figure's
-        title: "<title>: interim reading, 11 of 15 seeds" until the baseline has finished
-        :attr:`decided_at` seeds, then "<title>: decision at 15 seeds"."""
-        seeds = runs.loc[runs["row"] == self.baseline, "seed"].nunique() if len(runs) else 0
+    def progress(self, runs: pd.DataFrame) -> str:
+        """How far the analysis has come on ``runs`` (finished runs, e.g. :meth:`runs`): "interim
+        reading, 11 of 15 seeds" until the baseline has finished :attr:`decided_at` of
+        :attr:`seeds`, then "decision at 15 seeds"."""
+        mine = runs[(runs["row"] == self.baseline) & runs["seed"].isin(self.seeds)] if len(runs) else runs
+        seeds = mine["seed"].nunique() if len(mine) else 0
         if seeds < self.decided_at:
-            return f"{self.title}: interim reading, {seeds} of {self.decided_at} seeds"
-        return f"{self.title}: decision at {seeds} seeds"
+            return f"interim reading, {seeds} of {self.decided_at} seeds"
+        return f"decision at {seeds} seeds"
+
+    def reading(self, runs: pd.DataFrame) -> str:
+        """:meth:`progress` after the title, for a heading or a figure's title."""
+        return f"{self.title}: {self.progress(runs)}"
+
+    def covers(self, row: str, dataset: str, profile: str) -> bool:
+        """Whether ``row`` (a row it reports, or its baseline) on ``dataset`` under ``profile`` is one
+        of the runs it reads."""
+        return profile == self.profile and dataset in self.datasets and row in (self.baseline, *self.rows)
 
     def decide(self, runs: pd.DataFrame) -> pd.DataFrame:
         """:func:`preregistered` over :attr:`rows`, with a ``post hoc`` column (the rows reported apart)."""
@@ -203,6 +213,16 @@ MNIST_DECISIVE = Preregistration("MNIST, decisive", "paper", ("mnist",), tuple(r
 CIFAR10_REDUCED = Preregistration("CIFAR-10, reduced protocol on CPU (our addition)", "reduced", ("cifar10",),
                                   tuple(range(5)), judges=("focusnet",), apart=("focusnet[official]",),
                                   paper_model="resnet18")
+
+
+#: Every pre-registered analysis of ``book/preregistration.md``.
+PREREGISTRATIONS = (MNIST_DECISIVE, CIFAR10_REDUCED)
+
+
+def covering(row: str, dataset: str, profile: str = "paper") -> Preregistration | None:
+    """The pre-registered analysis whose runs include ``row`` on ``dataset`` under ``profile``
+    (:meth:`Preregistration.covers`), or None."""
+    return next((p for p in PREREGISTRATIONS if p.covers(row, dataset, profile)), None)
 
 
 def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None) -> str:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .. import datasets, paper
 from ..experiments import load_profile, plan, run_plan
-from .decision import OUTCOMES, interval_facts, outcomes
+from .decision import OUTCOMES, covering, interval_facts, outcomes
 from .evidence import at_chance, chance
 from .tables import PAPER_ROW, PROFILE_LABEL, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
 
@@ -206,7 +206,9 @@ def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.Da
                dataset: str, model: str, data_root: str | None, profile: str = "paper") -> dict:
     """One comparison of ``claim``: ``a`` against ``b`` on ``dataset`` and ``model`` from the finished
     ``runs`` of ``profile``. Under another protocol than the paper's, the paper's numbers are those
-    of its own model for the data set (never compared: the part only states them)."""
+    of its own model for the data set (never compared: the part only states them). Where a
+    pre-registered analysis judges the comparison, its ``stage`` (an interim reading at n of 15
+    seeds, or the decision)."""
     here = runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
     pg = (paired_gains(here, a, b) if {a, b} <= set(here["row"])
           else pd.DataFrame(columns=[a, b, "gain", "seed", "both trained"]))
@@ -217,8 +219,10 @@ def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.Da
     pa, pb = _paper_value(ref, a, dataset, paper_model), _paper_value(ref, b, dataset, paper_model)
     paper_gain = round(pa - pb, 2) if pd.notna(pa) and pd.notna(pb) else np.nan
     verdict = part_verdict(low, high, paper_gain, n)
+    prereg = covering(a, dataset, profile)
     return {
         "claim": claim.key, "profile": profile, "row": a, "against": b, "dataset": dataset, "model": model, "n": n,
+        "stage": prereg.progress(here) if prereg and b == prereg.baseline and n else "",
         "did not train": len(pg) - n,
         "ours": fmt(ok[a].mean(), ok[a].std(ddof=1), n).split(" (n=")[0] if n else "—",
         "theirs": fmt(ok[b].mean(), ok[b].std(ddof=1), n).split(" (n=")[0] if n else "—",
@@ -420,7 +424,9 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
              parts: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per claim (:func:`claims`): the claim, the artefact and page it rests on, its data
     sets, the evidence of its tested comparisons beside the paper's numbers, the verdict
-    (:func:`claim_verdict`), how many comparisons were tested, and what the untested ones need.
+    (:func:`claim_verdict`) with the ``stage`` of a pre-registered analysis that judges it (an
+    interim reading until its seeds are in), how many comparisons were tested, and what the
+    untested ones need.
     For a claim of one comparison, its numbers too (``n``, ``gain``, ``low``, ``high``,
     ``paper gain``)."""
     parts = claim_parts(results_dir, data_root) if parts is None else parts
@@ -451,13 +457,21 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
             if claim.kind != "gain" or len(shown) else _paper_range(mine),
             "verdict": claim_verdict(list(mine["verdict"])),
             "other protocols": "; ".join(f"{PROFILE_LABEL.get(p['profile'], p['profile'])}: {p['verdict']}"
+                                         + (f" ({p['stage']})" if _stage(p) else "")
                                          for _, p in other.iterrows()),
+            "stage": "; ".join(dict.fromkeys(_stage(p) for _, p in mine.iterrows() if _stage(p))),
             "tested": f"{len(tested)} of {len(mine)}", "needs": needs, "key": claim.key,
             "n": one["n"] if one is not None else np.nan, "gain": one["gain"] if one is not None else np.nan,
             "low": one["low"] if one is not None else np.nan, "high": one["high"] if one is not None else np.nan,
             "paper gain": one["paper gain"] if one is not None else np.nan,
         })
     return pd.DataFrame(rows)
+
+
+def _stage(part: pd.Series) -> str:
+    """A comparison's pre-registered ``stage``, "" where it has none (parts without gains hold NaN)."""
+    stage = part.get("stage", "")
+    return stage if isinstance(stage, str) else ""
 
 
 def _paper_range(parts: pd.DataFrame) -> str:
@@ -490,12 +504,14 @@ def findings_html(table: pd.DataFrame, page_suffix: str = ".html") -> str:
     for r in table.to_dict("records"):
         needs = f"<div class='needs'>needs: {esc(r['needs'])}</div>" if r["needs"] else ""
         other = f"<br><small>{esc(r['other protocols'])}</small>" if r.get("other protocols") else ""
+        stage = f"<br><small class='stage'>{esc(r['stage'])} (pre-registered)</small>" if r.get("stage") else ""
         link = f"<a href='{r['page']}{page_suffix}'>{esc(r['artefact'])}</a>"
         body.append(
             f"<tr data-verdict='{esc(r['verdict'])}' data-claim='{esc(r['key'])}'>"
             f"<td>{esc(r['claim'])}<br><small>{link} · {esc(r['data set'])}</small></td>"
             f"<td>{esc(r['evidence'])}{needs}</td><td>{esc(r['paper'])}</td>"
-            f"<td class='verdict'>{esc(r['verdict'])}<br><small>{esc(r['tested'])} tested</small>{other}</td></tr>")
+            f"<td class='verdict'>{esc(r['verdict'])}{stage}<br><small>{esc(r['tested'])} tested</small>{other}"
+            "</td></tr>")
     widths = "".join(f"<col style='width:{w}%'>" for w in (27, 43, 16, 14))
     return (f"{style}<div class='findings-wrap'><table class='findings-table'><colgroup>{widths}</colgroup>"
             f"<thead><tr>{head}</tr></thead>"
@@ -505,17 +521,20 @@ def findings_html(table: pd.DataFrame, page_suffix: str = ".html") -> str:
 def headline(parts: pd.DataFrame, key: str = "table2-mnist") -> dict[str, str]:
     """The numbers of one claim's first comparison as text, for the book's first screen (MyST-NB
     ``glue``): ``ours``, ``baseline``, ``n``, ``gain``, ``ci``, ``paper``, ``paper_gain``, the pre-registered
-    ``reading`` (:func:`reading`) and ``verdict``."""
+    ``reading`` (:func:`reading`), its ``stage`` (e.g. "interim reading, 11 of 15 seeds", or "no
+    pre-registered analysis") and ``verdict``."""
     mine = parts[parts["claim"] == key]
     if mine.empty or not mine.iloc[0]["n"]:
         none = "no full-protocol run yet"
-        keys = ("ours", "baseline", "n", "gain", "ci", "paper", "paper_gain", "reading")
+        keys = ("ours", "baseline", "n", "gain", "ci", "paper", "paper_gain", "reading", "stage")
         return {k: none for k in keys} | {"verdict": "untested"}
     p = mine.iloc[0]
     return {"ours": p["ours"], "baseline": p["theirs"], "n": str(int(p["n"])),
             "gain": _signed(p["gain"]), "ci": f"[{_signed(p['low'])}, {_signed(p['high'])}]" if p["n"] > 1 else "—",
             "paper": f"{p['paper']:.2f} vs {p['paper against']:.2f}", "paper_gain": _signed(p["paper gain"]),
-            "reading": p["reading"], "verdict": claim_verdict(list(mine["verdict"]))}
+            "reading": p["reading"],
+            "stage": f"{_stage(p)} (pre-registered)" if _stage(p) else "no pre-registered analysis",
+            "verdict": claim_verdict(list(mine["verdict"]))}
 
 
 def glue_findings(table: pd.DataFrame, parts: pd.DataFrame, headline_claim: str = "table2-mnist") -> dict[str, str]:

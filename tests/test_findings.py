@@ -114,6 +114,11 @@ def test_fig4_trend_and_the_near_chance_claim(tmp_path):
     chance = parts.loc["fig4-chance-ours"]
     gains = [99.5 + 0.01 * s - CE[s] for s in range(5)]
     assert chance["n"] == 5 and chance["gain"] == pytest.approx(np.mean(gains)) and chance["verdict"] == "reproduced"
+    evidence = F.findings_table(parts=parts.reset_index()).set_index("key").loc["fig4-chance-ours", "evidence"]
+    assert "; least trained baseline branch 9.00%" in evidence  # stopped after 1 epoch
+    untrained = parts.reset_index().assign(least_stop=lambda p: p["least_stop"].where(p["least_stop"] != 1, 0))
+    evidence = F.findings_table(parts=untrained).set_index("key").loc["fig4-chance-ours", "evidence"]
+    assert "; least trained baseline branch (0 epochs: the untrained network, our addition) 9.00%" in evidence
     # the same runs on a least-trained baseline far from chance: the paper's case is not tested
     far = {k: (v + 80 if k[0] == "teacher" else v) for k, v in near.items()}
     parts = F.claim_parts(_store(tmp_path / "far", "fig4", values | far), str(tmp_path / "nodata"),

@@ -277,18 +277,19 @@ class Fig4Facts:
     dataset: str
     model: str
     profile: str
-    full: float  #: the fully trained baseline's mean over ``full_n`` seeds
+    full: float  #: the fully trained baseline's mean over the ``full_n`` seeds of the Fig. 4 runs where it trained
     full_n: int
-    stops: pd.DataFrame  #: per stop ``x``: FocusNet's mean, its mean ``gain`` over the fully trained
-    #: baseline of the same seed, ``n``, seeds ``gaining``, the stopped baselines' mean (``baseline``)
+    stops: pd.DataFrame  #: per stop ``x``, over the runs that trained: FocusNet's mean, its mean ``gain``
+    #: over the fully trained baseline of the same seed, ``n`` pairs, seeds ``gaining``, the stopped
+    #: baselines' mean (``baseline``); ``did not train``: FocusNet runs left out there
     near_chance: bool  #: the least-trained stopped baseline is near chance (or has no number)
-    trend: Trend | None
+    trend: Trend | None  #: :func:`fig4_trend` over the means of the runs that trained (as the figure draws)
     top5: tuple[float, float] | None  #: the stopped baselines' lowest and highest mean test top-5
     above_on_full: int  #: pairs of runs that trained where FocusNet on a stopped baseline beats
     on_full_pairs: int  #: FocusNet on the fully trained baseline of the same seed, and their mean
     on_full_gain: float  #: difference
     failed: tuple[tuple[str, int, float], ...]  #: FocusNet runs that did not train: (row, seed, stop)
-    trend_trained: Trend | None  #: :func:`fig4_trend` over the runs that trained
+    trend_all: Trend | None  #: :func:`fig4_trend` with the runs that did not train counted (None without any)
 
     @property
     def beats(self) -> list[float]:
@@ -298,35 +299,41 @@ class Fig4Facts:
 
 def fig4_facts(runs: pd.DataFrame, metric: str = "test_top1") -> list[Fig4Facts]:
     """One :class:`Fig4Facts` per (data set, model, profile) with FocusNet on a stopped baseline:
-    each such run is paired with the fully trained baseline of its seed (Sec. 4.4)."""
+    each such run is paired with the fully trained baseline of its seed (Sec. 4.4), over the pairs
+    where both trained, as every paired statistic of the book; a FocusNet run that did not train is
+    named, and the trend is read again with it counted."""
     out = []
     groups = runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False)
     for (dataset, model, profile), part in groups:
-        full = part[part["row"] == "ce"].set_index("seed")[metric]
-        on_stopped = fig4_runs(part, metric).query("row == 'focusnet_on_teacher'")
+        ce = part[part["row"] == "ce"]
+        full = ce[[not at_chance(v, dataset) for v in ce[metric]]].set_index("seed")[metric]
+        every = fig4_runs(part, metric).query("row == 'focusnet_on_teacher'")
         stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
-        on_stopped = on_stopped.assign(
-            gain=on_stopped[metric] - on_stopped["seed"].map(full),
-            baseline=[stopped.get((x, s_)) for x, s_ in zip(on_stopped["x"], on_stopped["seed"])],
+        every = every.assign(
+            gain=every[metric] - every["seed"].map(full),
+            baseline=[stopped.get((x, s_)) for x, s_ in zip(every["x"], every["seed"])],
         ).dropna(subset=["gain"])
+        on_stopped = every[every["trained"]]
         if on_stopped.empty:
             continue
         stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), gain=("gain", "mean"), n=("gain", "size"),
-                                             gaining=("gain", lambda g: int((g > 0).sum())),
-                                             baseline=("baseline", "mean"))
+                                            gaining=("gain", lambda g: int((g > 0).sum())),
+                                            baseline=("baseline", "mean"))
+        failed = every[~every["trained"]]
+        stops["did not train"] = failed.groupby("x").size().reindex(stops.index, fill_value=0)
         least = stops["baseline"].iloc[0]
         top5 = part[part["row"] == "teacher"].groupby("x")["test_top5"].mean().dropna() if "test_top5" in part else []
         on_full = part[part["row"] == "focusnet"].set_index("seed")[metric]  # FocusNet on the fully trained baseline
-        ran = on_stopped[on_stopped["trained"]]
-        vs = (ran[metric] - ran["seed"].map(on_full)).dropna()
-        failed = on_stopped[~on_stopped["trained"]]
+        vs = (on_stopped[metric] - on_stopped["seed"].map(on_full)).dropna()
+        seeds = sorted(set(every["seed"]))
         out.append(Fig4Facts(
-            dataset=dataset, model=model, profile=profile, full=full.mean(), full_n=len(full), stops=stops,
+            dataset=dataset, model=model, profile=profile, full=full.reindex(seeds).mean(),
+            full_n=int(full.reindex(seeds).notna().sum()), stops=stops,
             near_chance=pd.isna(least) or at_chance(least, dataset), trend=fig4_trend(stops),
             top5=(top5.min(), top5.max()) if len(top5) else None,
             above_on_full=int((vs > 0).sum()), on_full_pairs=len(vs), on_full_gain=vs.mean(),
             failed=tuple((r.row, int(r.seed), r.x) for r in failed.itertuples()),
-            trend_trained=fig4_trend(ran.groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean")))
+            trend_all=fig4_trend(every.groupby("x").agg(focusnet=(metric, "mean"), baseline=("baseline", "mean")))
             if len(failed) else None))
     return out
 

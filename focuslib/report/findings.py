@@ -273,7 +273,7 @@ def _fig4_parts(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, dataset: 
     no_paper = pd.DataFrame(columns=["method", "dataset", "model", "value"])
     part = _gain_part(claim, pd.concat([on_first, full]), cells, no_paper, "on_least", "ce", dataset, model, data_root)
     least = base.loc[first, "mean"] if stops else np.nan
-    part.update(row=claim.pairs[0][0], stops=len(stops), least_baseline=least)
+    part.update(row=claim.pairs[0][0], stops=len(stops), least_baseline=least, least_stop=first)
     if stops and not at_chance(least, dataset):
         part["verdict"] = "untested"
         part["needs"] = (f"a baseline branch near chance: ours after {int(first)} epoch(s) reaches {least:.2f}% "
@@ -407,7 +407,8 @@ def _evidence(part: pd.Series) -> str:
     if part["did not train"]:
         text += f"; {int(part['did not train'])} seed(s) did not train (left out)"
     if pd.notna(part.get("least_baseline", np.nan)):
-        text += f"; least trained baseline branch {part['least_baseline']:.2f}%"
+        untrained = " (0 epochs: the untrained network, our addition)" if part.get("least_stop") == 0 else ""
+        text += f"; least trained baseline branch{untrained} {part['least_baseline']:.2f}%"
     return text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .evidence import INACTIVE
+from .evidence import INACTIVE, at_chance
 from .tables import CELL_STATES, FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, paired_gains, summarise
 
 
@@ -86,13 +86,14 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     the mean of the runs that trained (:func:`~focuslib.report.tables.fig4_frame`); a FocusNet
     run that did not train is a red triangle on the lower edge with its accuracy in the legend,
     so that it neither hides nor flattens the others. Dashed/solid lines mark the full-length
-    baseline and FocusNet, as in the paper."""
+    baseline and FocusNet, as in the paper, over the seeds of the Fig. 4 runs where they trained. A
+    stop at 0 epochs (the untrained network: our addition) is labelled as such."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
     points, each = fig4_frame(runs, metric), fig4_runs(runs, metric).rename(columns={"x": "baseline epochs"})
-    full = summarise(runs, metric)
-    full = full[full["row"].isin(["ce", "focusnet"])]
+    ends = runs[runs["row"].isin(["ce", "focusnet"]) & runs["seed"].isin(set(each["seed"]))].dropna(subset=[metric])
+    full = summarise(ends[[not at_chance(v, d) for v, d in zip(ends[metric], ends["dataset"])]], metric)
     panels = points.groupby(["dataset", "profile"], sort=False)
     fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
     for ax, ((dataset, profile), part) in zip(axes[0], panels):
@@ -104,8 +105,11 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
                         alpha=0.35, s=14, legend=False, ax=ax)
         for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
             style, color = ("--", "tab:blue") if r["row"] == "ce" else ("-", "tab:red")
-            label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs"
+            label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs (same seeds)"
             ax.axhline(r["mean"], ls=style, color=color, lw=1, label=label)
+        if (part["baseline epochs"] == 0).any():
+            ax.annotate("0 epochs: untrained\nbranch (our addition)", (0, 0), xycoords=("data", "axes fraction"),
+                        xytext=(3, 4), textcoords="offset points", fontsize=7, color="dimgray")
         if len(failed):
             low = min(trained[metric].min(), ax.get_ylim()[0])
             ax.set_ylim(bottom=low - 0.5)
@@ -129,8 +133,6 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
     apart (``post hoc``) says so in its label. ``title``: e.g.
     :meth:`~focuslib.report.decision.Preregistration.reading` (interim or decided, at how many seeds)."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    from .evidence import at_chance  # noqa: PLC0415
 
     if frame.empty:
         return None

@@ -161,9 +161,11 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     for f in fig4_facts(runs, metric):
         first, k, beats = f.stops.iloc[0], int(f.stops.index[0]), f.beats
         head = (f"- **{f.dataset} ({f.model}), {PROFILE_LABEL.get(f.profile, f.profile)}**, fully trained baseline "
-                f"{f.full:.2f} (n={f.full_n})")
+                f"{f.full:.2f} (n={f.full_n}, the seeds of these runs)")
+        untrained = " (our addition: the untrained network of each seed" if k == 0 else ""
+        reaches = f"which reaches {first['baseline']:.2f}%" if pd.notna(first["baseline"]) else ""
         text = (f"{head}: FocusNet on the baseline stopped after {k} epoch{'s' if k != 1 else ''}"
-                + (f" (which reaches {first['baseline']:.2f}%)" if pd.notna(first["baseline"]) else "")
+                + (f"{untrained}, {reaches})" if untrained else f" ({reaches})" if reaches else "")
                 + f" reaches {first['focusnet']:.2f}, {first['gain']:+.2f} points against the fully trained "
                 f"baseline of the same seeds ({int(first['gaining'])}/{int(first['n'])} seeds gaining); the paper "
                 f"reports FocusNet above its fully trained baseline even on its least accurate baselines "
@@ -185,9 +187,11 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
                      f"(mean {f.on_full_gain:+.2f} points).")
         if f.failed:
             named = ", ".join(_run_name(row, seed, x) for row, seed, x in f.failed)
-            trend = _fig4_trend(f.trend_trained, quote=False) or " too few stops for a trend."
-            text += (f" {len(f.failed)} FocusNet run{'s' if len(f.failed) > 1 else ''} did not train ({named}); "
-                     f"without {'them' if len(f.failed) > 1 else 'it'}:{trend}")
+            them = "them" if len(f.failed) > 1 else "it"
+            trend = (f" Counting {them} at {'their' if len(f.failed) > 1 else 'its'} accuracy (Kendall τ = "
+                     f"{f.trend_all.tau:+.2f}, p = {f.trend_all.p:.2f})." if f.trend_all else "")
+            text += (f" {len(f.failed)} FocusNet run{'s' if len(f.failed) > 1 else ''} did not train ({named}), "
+                     f"left out of the means and pairs above.{trend}")
         if f.stops["n"].nunique() > 1:
             text += " The stops cover different numbers of seeds so far."
         lines.append(text)

@@ -327,12 +327,22 @@ def test_gain_curve_marks_a_seed_whose_baseline_ended_at_chance_and_the_plot_lea
     assert max(max(line.get_ydata()) for line in fig.axes[0].get_lines()) < 2  # no +87 line drawn
 
 
-def test_a_seed_that_did_not_train_is_named_in_the_statement_and_kept_in_the_mean(tmp_path):
+def test_a_seed_that_did_not_train_is_named_and_counted_beside_a_mean_of_the_runs_that_trained(tmp_path):
     runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("dropmax", 0): 99.2,
                                               ("dropmax", 1): 11.35}, train_loss=0.1)
     [o] = report.orderings(runs)
-    assert dict((m, (mean, n)) for m, mean, n in o.ours)["dropmax"] == (pytest.approx((99.2 + 11.35) / 2), 2)
-    assert o.failures == (report.facts.RowFailure("dropmax", 1, "at chance (final 11.35%, chance 10.00%)", 99.2, 1),)
+    assert dict((m, (mean, n)) for m, mean, n in o.ours)["dropmax"] == (pytest.approx(99.2), 1)
+    assert o.failures == (report.facts.RowFailure("dropmax", 1, "at chance (final 11.35%, chance 10.00%)",
+                                                  pytest.approx((99.2 + 11.35) / 2), 2),)
+    # ranked on the runs that trained: DropMax 99.20 above the baseline's 98.50, as the paper ranks them
+    assert o.holds
+    text = report.describe_ordering(runs)
+    assert ("DropMax [8] seed 1 did not train: at chance (final 11.35%, chance 10.00%); it is left out of the mean "
+            "above (counting it: 55.27, n=2).") in text
+    table = report.compare(2, runs).set_index("method")
+    assert table.loc["DropMax [8]", "ours"] == "99.20 (n=1) + 1 did not train"
+    assert table.loc["DropMax [8]", "ours − paper"] == pytest.approx(99.2 - 99.43)
+    assert table.loc["Baseline", "ours"] == "98.50 ± 0.71 (n=2)"
 
 
 def test_the_ordering_pairs_focusnet_with_baselines_that_trained_and_says_how_many_it_left_out(tmp_path):

@@ -12,7 +12,7 @@ from scipy import stats
 
 from ..experiments import FOCUSNET_VARIANTS, PROBES, Probe
 from .evidence import INACTIVE, at_chance, curves, health, remedies, stability_probes, step_traces
-from .tables import fig4_runs, gains, paired_gains, paper_rows, summarise, t_interval
+from .tables import fig4_runs, gains, paired_gains, paper_rows, summarise_trained, t_interval
 
 
 def profile_differences(table: pd.DataFrame) -> pd.DataFrame:
@@ -189,13 +189,13 @@ def pair_agreement(runs: pd.DataFrame, table: str | int, metric: str,
 
 @dataclass(frozen=True)
 class RowFailure:
-    """A run that did not train, with its row's mean over the seeds that trained (NaN if none)."""
+    """A run that did not train (left out of its row's mean), with the row's mean counting it."""
 
     row: str
     seed: int
     problem: str
-    trained_mean: float
-    trained_n: int
+    mean_with: float  #: the row's mean over every finished seed, this run included
+    n_with: int
 
 
 @dataclass(frozen=True)
@@ -204,7 +204,7 @@ class Ordering:
 
     dataset: str
     model: str
-    ours: tuple[tuple[str, float, int], ...]  #: (row, our mean, seeds), low to high
+    ours: tuple[tuple[str, float, int], ...]  #: (row, our mean over the runs that trained, seeds), low to high
     paper: tuple[tuple[str, float], ...]  #: (row, the paper's number), low to high, rows we ran; empty: our addition
     holds: bool  #: our means rank ``paper``'s rows as the paper does
     not_run: tuple[str, ...]  #: the paper's rows we have not run
@@ -225,11 +225,14 @@ class Ordering:
 def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", gain_of: str = "focusnet",
               metric: str = "test_top1") -> list[Ordering]:
     """One :class:`Ordering` per (data set, model) of ``profile``'s runs (post-hoc variants left
-    out): our means beside the paper's, whether its ranking holds, the runs that did not train,
-    ``gain_of``'s paired gain beside the paper's and the paper's numbers outside our intervals."""
+    out): our means over the runs that trained (:func:`~focuslib.report.tables.summarise_trained`)
+    beside the paper's, whether its ranking holds, the runs that did not train (each with its row's
+    mean counting it), ``gain_of``'s paired gain beside the paper's and the paper's numbers outside
+    our intervals (of the runs that trained)."""
     ref = paper_rows(table, metric.replace("test_", ""))
     mine = runs[runs["profile"] == profile]
-    ours = summarise(mine[~mine["row"].isin(FOCUSNET_VARIANTS)], metric)
+    ours = summarise_trained(mine[~mine["row"].isin(FOCUSNET_VARIANTS)], metric)
+    ours = ours[ours["n"] > 0]
     failed = health(runs, profile, metric)
     paired = gains(mine, [gain_of], metric=metric, table=table)
     out = []
@@ -246,16 +249,16 @@ def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", 
                                                                  set(here_failed["seed"]))
         failures = []
         for bad in here_failed[~here_failed["row"].isin(FOCUSNET_VARIANTS)].itertuples():
-            bad_seeds = here_failed.loc[here_failed["row"] == bad.row, "seed"]
-            trained = here.loc[(here["row"] == bad.row) & ~here["seed"].isin(bad_seeds), metric]
-            failures.append(RowFailure(bad.row, bad.seed, bad.problem, trained.mean(), len(trained)))
+            every = here.loc[here["row"] == bad.row, metric].dropna()
+            failures.append(RowFailure(bad.row, bad.seed, bad.problem, every.mean(), len(every)))
         pairs = paired_gains(here, gain_of, metric=metric)
         pg = pairs.loc[pairs["both trained"], "gain"]
         g = paired[(paired["data set"] == dataset) & (paired["model"] == model)]
         low, high = t_interval(pg)
         outside = []
         for m in part.index.intersection(paper_part.index):
-            m_low, m_high = t_interval(here.loc[here["row"] == m, metric].dropna())
+            values = here.loc[here["row"] == m, metric].dropna()
+            m_low, m_high = t_interval(values[[not at_chance(v, dataset) for v in values]])
             if pd.notna(m_low) and not m_low <= paper_part.loc[m, "value"] <= m_high:
                 outside.append((m, m_low, m_high))
         out.append(Ordering(
@@ -263,7 +266,7 @@ def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", 
             ours=tuple((m, part.loc[m, "mean"], int(part.loc[m, "n"])) for m in ours_order),
             paper=tuple((m, paper_part.loc[m, "value"]) for m in order),
             holds=[m for m in ours_order if m in order] == order,
-            not_run=tuple(m for m in paper_part.index if m not in part.index), agreement=agreement,
+            not_run=tuple(m for m in paper_part.index if m not in set(here["row"])), agreement=agreement,
             seeds_differ=part["n"].nunique() > 1, failures=tuple(failures), gain=pg.mean(),
             gain_std=pg.std(ddof=1), gain_n=len(pg), gain_left_out=len(pairs) - len(pg), gaining=int((pg > 0).sum()),
             paper_gain=g["paper gain"].iloc[0] if len(g) else np.nan, low=low, high=high, outside=tuple(outside)))

@@ -109,9 +109,8 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
         if o.seeds_differ:
             text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
         for f in o.failures:
-            rest = (f"over the seeds that trained it is {f.trained_mean:.2f} (n={f.trained_n})"
-                    if f.trained_n else "no other seed has finished")
-            text += f" {label(f.row)} seed {f.seed} did not train: {f.problem}; its mean above includes it, {rest}."
+            text += (f" {label(f.row)} seed {f.seed} did not train: {f.problem}; it is left out of the mean above "
+                     f"(counting it: {f.mean_with:.2f}, n={f.n_with}).")
         if o.gain_n:
             paper_gain = "" if pd.isna(o.paper_gain) else f"; the paper's gain: {o.paper_gain:+.2f}"
             left = (f" ({o.gain_left_out} seed(s) left out because a run did not train)"

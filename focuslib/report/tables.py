@@ -62,10 +62,33 @@ def summarise(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     return out
 
 
+def summarise_trained(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
+    """:func:`summarise` over the runs that trained (:func:`~focuslib.report.evidence.at_chance`),
+    one line per group that has a finished run, with how many of its runs ``did not train``: they
+    are left out of the mean (a run at chance would make it and its interval meaningless), and
+    every table that shows the mean says how many (:func:`fmt_trained`). ``seeds``: all finished."""
+    keys = ["row", "dataset", "model", "profile", "epochs", "x"]
+    every = summarise(runs, metric)
+    if every.empty:
+        return every.assign(**{"did not train": pd.Series(dtype=int)})
+    done = runs.dropna(subset=[metric])
+    trained = summarise(done[[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])]], metric)
+    out = every[[*keys, "n", "seeds"]].rename(columns={"n": "finished"}).merge(
+        trained.drop(columns="seeds"), on=keys, how="left")
+    out["n"] = out["n"].fillna(0).astype(int)
+    out["did not train"] = out["finished"] - out["n"]
+    return out[[*keys, "mean", "std", "n", "seeds", "did not train"]]
+
+
 def fmt(mean: float, std: float, n: int) -> str:
     if pd.isna(mean):
         return "—"
     return f"{mean:.2f} ± {std:.2f} (n={n})" if n > 1 else f"{mean:.2f} (n=1)"
+
+
+def fmt_trained(mean: float, std: float, n: int, failed: int) -> str:
+    """:func:`fmt` of the runs that trained, followed by how many did not (left out of the mean)."""
+    return fmt(mean, std, n) + (f" + {failed} did not train" if failed else "")
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
@@ -80,11 +103,12 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
 
 
 def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
-    """One row per (paper row, data set, profile): the paper's number, ours, and the difference.
+    """One row per (paper row, data set, profile): the paper's number, ours (the mean of the runs
+    that trained, and how many did not: :func:`summarise_trained`), and the difference.
 
     Data sets the paper's table does not have (e.g. the ``digits`` smoke stand-in) appear
     with an empty paper column: such a number is never compared with the paper's."""
-    ours = summarise(runs[~runs["row"].isin(FOCUSNET_VARIANTS)] if "row" in runs else runs, metric)
+    ours = summarise_trained(runs[~runs["row"].isin(FOCUSNET_VARIANTS)] if "row" in runs else runs, metric)
     ref = paper_rows(table, metric.replace("test_", ""))
     ours["paper_row"] = ours["row"].map(lambda r: PAPER_ROW.get(r, r))
     theirs = ref[["method", "dataset", "model", "label", "value"]].rename(
@@ -95,7 +119,8 @@ def compare(table: str | int, runs: pd.DataFrame, metric: str = "test_top1") -> 
         "method": merged["paper_label"].fillna(merged["paper_row"].map(labels)).fillna(merged["row"]),
         "data set": merged["dataset"], "model": merged["model"],
         "paper": merged["value"],
-        "ours": [fmt(m, s, n) for m, s, n in zip(merged["mean"], merged["std"], merged["n"])],
+        "ours": [fmt_trained(m, s, n, k) for m, s, n, k in zip(merged["mean"], merged["std"], merged["n"],
+                                                                merged["did not train"])],
         "ours − paper": (merged["mean"] - merged["value"]).round(2),
         "profile": merged["profile"].map(lambda p: PROFILE_LABEL.get(p, p)),
         "epochs": merged["epochs"], "seeds": merged["seeds"],
@@ -347,18 +372,20 @@ def protocol_beside_paper(table_id: str | int, runs: pd.DataFrame, profile: str,
     """Our runs of another ``profile`` than the paper's (e.g. the reduced protocol, our addition)
     beside the paper's number for the same row and data set, each column naming its own model and
     epochs: the two are never the same experiment, and the difference is not computed. A post-hoc
-    FocusNet variant (``focusnet[...]``) stands beside the paper's FocusNet and says so."""
-    ours = summarise(runs[runs["profile"] == profile], metric) if len(runs) else summarise(runs, metric)
+    FocusNet variant (``focusnet[...]``) stands beside the paper's FocusNet and says so. Ours is the
+    mean of the runs that trained, with how many did not (:func:`fmt_trained`)."""
+    ours = summarise_trained(runs[runs["profile"] == profile] if len(runs) else runs, metric)
     ref = paper_rows(table_id, metric.replace("test_", ""))
     out = []
-    for r in ours.itertuples():
-        method = PAPER_ROW.get(r.row.split("[")[0], r.row.split("[")[0])
-        hit = ref[(ref["method"] == method) & (ref["dataset"] == r.dataset)]
-        out.append({"row": r.row + (" (post-hoc)" if r.row in FOCUSNET_VARIANTS else ""), "data set": r.dataset,
-                    "paper": hit["value"].iloc[0] if len(hit) else np.nan,
+    for r in ours.to_dict("records"):
+        method = PAPER_ROW.get(r["row"].split("[")[0], r["row"].split("[")[0])
+        hit = ref[(ref["method"] == method) & (ref["dataset"] == r["dataset"])]
+        out.append({"row": r["row"] + (" (post-hoc)" if r["row"] in FOCUSNET_VARIANTS else ""),
+                    "data set": r["dataset"], "paper": hit["value"].iloc[0] if len(hit) else np.nan,
                     "paper's model": hit["model"].iloc[0] if len(hit) else "—",
-                    f"ours ({PROFILE_LABEL.get(profile, profile)})": fmt(r.mean, r.std, r.n),
-                    "our model": r.model, "our epochs": r.epochs, "seed ids": r.seeds})
+                    f"ours ({PROFILE_LABEL.get(profile, profile)})": fmt_trained(r["mean"], r["std"], r["n"],
+                                                                                 r["did not train"]),
+                    "our model": r["model"], "our epochs": r["epochs"], "seed ids": r["seeds"]})
     return pd.DataFrame(out)
 
 

@@ -140,6 +140,14 @@ def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
         "pre-registration asks for its decision at 15")
 
 
+def test_an_interval_end_that_two_decimals_would_show_as_zero_gets_a_third():
+    from focuslib.report.tables import fmt_interval  # noqa: PLC0415
+
+    assert fmt_interval(0.003, 0.47) == "[+0.003, +0.47]"  # above 0: "a gain is shown", which +0.00 would hide
+    assert fmt_interval(-0.0049, 0.2) == "[-0.005, +0.20]"
+    assert fmt_interval(-0.27, 0.07) == "[-0.27, +0.07]" and fmt_interval(0.0, 0.5) == "[+0.00, +0.50]"
+
+
 def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_asks_for():
     fourteen = _runs({"ce": [99.0] * 14, "focusnet": [99.1] * 14})
     assert MNIST_DECISIVE.reading(fourteen) == "MNIST, decisive: interim reading, 14 of 15 seeds"

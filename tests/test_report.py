@@ -327,6 +327,37 @@ def test_gain_curve_marks_a_seed_whose_baseline_ended_at_chance_and_the_plot_lea
     assert max(max(line.get_ydata()) for line in fig.axes[0].get_lines()) < 2  # no +87 line drawn
 
 
+def test_the_test_curves_show_every_run_then_zoom_on_those_that_trained():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    epochs = list(range(1, 21))
+    rows = [("ce", 0, [90 + e * 0.4 for e in epochs]), ("focusnet[d_attached]", 0, [95 + e * 0.2 for e in epochs]),
+            ("ce", 1, [11.35] * 20)]  # seed 1's baseline never left chance
+    curve = pd.DataFrame([{"row": r, "dataset": "mnist", "model": "lenet5", "seed": s, "run": f"{r}-s{s}", "epoch": e,
+                           "test_top1": v} for r, s, values in rows for e, v in zip(epochs, values)])
+    fig = report.plot_curves(curve)
+    every, zoom = fig.axes
+    assert every.get_ylim() == (0, 100) and len(every.get_lines()) == 3
+    assert every.get_title() == "mnist: every run, full protocol (1 did not train)"
+    assert len([ln for ln in zoom.get_lines() if len(ln.get_xdata()) == 20]) == 2  # not the run at chance
+    assert zoom.get_ylim()[0] > 85
+    assert [t.get_text() for t in zoom.get_legend().get_texts()] == ["ce", "focusnet[d_attached] (post-hoc)"]
+
+
+def test_the_gain_curve_axis_follows_the_bulk_of_the_points_and_counts_those_beyond_it():
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    gains = pd.DataFrame({"dataset": "mnist", "model": "lenet5", "seed": [s for s in range(3) for _ in range(50)],
+                          "epoch": list(range(1, 51)) * 3, "both trained": True,
+                          "gain": [-80.0 if e == 1 and s == 0 else 0.1 * ((e + s) % 3 - 1)
+                                   for s in range(3) for e in range(1, 51)]})
+    ax = report.plot_gain_curve(gains).axes[0]
+    assert ax.get_ylim()[0] > -1  # one epoch-1 swing of -80 points does not set the scale
+    assert "1 seed-epoch point(s) beyond the axis (early epochs)" in [t.get_text() for t in ax.texts]
+
+
 def test_a_seed_that_did_not_train_is_named_and_counted_beside_a_mean_of_the_runs_that_trained(tmp_path):
     runs = _mnist_runs_with_curves(tmp_path, {("ce", 0): 99.0, ("ce", 1): 98.0, ("dropmax", 0): 99.2,
                                               ("dropmax", 1): 11.35}, train_loss=0.1)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..experiments import BEYOND_ROWS
 from ..store import ResultsStore
-from .tables import PROFILE_LABEL, fmt, paired_gains, t_interval
+from .tables import PROFILE_LABEL, fmt, fmt_interval, paired_gains, t_interval
 
 ONE_STAGE = tuple(r for r in BEYOND_ROWS if r not in ("ce", "focusnet"))
 LABELS = {
@@ -28,7 +28,7 @@ def _label(row: str) -> str:
 
 def _interval(values: pd.Series) -> str:
     """The 95% Student-t interval of the mean of ``values`` (:func:`t_interval`), or a dash."""
-    return "—" if len(values) < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(values))
+    return "—" if len(values) < 2 else fmt_interval(*t_interval(values))
 
 
 def paired_difference(runs: pd.DataFrame, row: str, reference: str, metric: str = "test_top1") -> dict[str, str]:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .evidence import at_chance
-from .tables import paired_gains, paper_rows, t_interval
+from .tables import fmt_interval, paired_gains, paper_rows, t_interval
 
 #: The fixed outcomes of the rule, in the order they are checked and listed.
 OUTCOMES = ("the paper's gain is excluded", "a gain is shown", "a loss is shown")
@@ -235,7 +235,7 @@ def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None
         apart = " post-hoc, reported apart," if r.get("post hoc", False) else ""
         paper = "no paper number" if math.isnan(r["paper gain"]) else f"the paper's {r['paper gain']:+.2f}"
         interval = ("no interval yet" if r["pairs"] < 2
-                    else f"95% interval [{r['gain 95% low']:+.2f}, {r['gain 95% high']:+.2f}]")
+                    else f"95% interval {fmt_interval(r['gain 95% low'], r['gain 95% high'])}")
         lines.append(f"- **{r['row']}** ({r['dataset']},{apart} {r['pairs']} seed pair(s) that trained): paired gain "
                      f"{r['paired gain']:+.2f} points, {interval}, against {paper}: **{r['decision']}**. "
                      f"{r['did not train']} of {r['runs']} run(s) did not train (Wilson 95% "

@@ -5,35 +5,56 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..experiments import FOCUSNET_VARIANTS
 from .evidence import INACTIVE, at_chance
 from .tables import CELL_STATES, FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, paired_gains, summarise
 
 
 def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "paper"):
-    """Test accuracy per epoch, one line per (method, seed), one panel per data set; the title names
-    the ``profile`` the runs of ``curve`` (:func:`~focuslib.report.evidence.curves`) were read for."""
+    """Test accuracy per epoch, one line per (method, seed), per data set two panels: every run on
+    the full 0-100 % scale (a run that did not train included), then a zoom on the runs that
+    trained (final accuracy above :func:`~focuslib.report.evidence.at_chance`), where rows differ
+    by tenths of a point. Post-hoc variants say so in the legend; the title names the ``profile``
+    the runs of ``curve`` (:func:`~focuslib.report.evidence.curves`) were read for."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
     if curve.empty:
         return None
     data = curve.dropna(subset=[metric])
+    data = data.assign(row=[r + " (post-hoc)" if r in FOCUSNET_VARIANTS else r for r in data["row"]])
+    final = data.sort_values("epoch").groupby("run").tail(1)
+    failed = set(final.loc[[at_chance(v, d) for v, d in zip(final[metric], final["dataset"])], "run"])
     panels = sorted(data["dataset"].unique())
-    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
-    for ax, dataset in zip(axes[0], panels):
+    fig, axes = plt.subplots(1, 2 * len(panels), figsize=(11 * len(panels), 3.8), squeeze=False)
+    for i, dataset in enumerate(panels):
         part = data[data["dataset"] == dataset]
-        sns.lineplot(data=part, x="epoch", y=metric, hue="row", units="seed", estimator=None, lw=0.8, ax=ax)
-        low = part.groupby("row")[metric].quantile(0.1).min()
-        ax.set(title=f"{dataset}: every seed, {PROFILE_LABEL.get(profile, profile)}", ylabel="test top-1 (%)",
-               ylim=(max(low, 0), 100))
+        trained = part[~part["run"].isin(failed)]
+        order = list(dict.fromkeys(part["row"]))
+        left, zoom = axes[0][2 * i], axes[0][2 * i + 1]
+        sns.lineplot(data=part, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
+                     lw=0.8, ax=left, legend=False)
+        n_failed = part.loc[part["run"].isin(failed), "run"].nunique()
+        left.set(title=f"{dataset}: every run, {PROFILE_LABEL.get(profile, profile)}"
+                       + (f" ({n_failed} did not train)" if n_failed else ""), ylabel="test top-1 (%)", ylim=(0, 100))
+        if trained.empty:
+            zoom.set_axis_off()
+            continue
+        sns.lineplot(data=trained, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
+                     lw=0.8, ax=zoom)
+        low = trained[trained["epoch"] > trained["epoch"].max() * 0.05].groupby("row")[metric].quantile(0.02).min()
+        zoom.set(title=f"{dataset}: zoom on the {trained['run'].nunique()} runs that trained", ylabel="test top-1 (%)",
+                 ylim=(low, trained[metric].max() + 0.1 * (trained[metric].max() - low)))
+        zoom.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
 
 
 def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
     """The per-epoch paired gain (:func:`~focuslib.report.evidence.gain_curve`) over the seeds where
-    both runs trained: each seed faint, the mean over seeds bold, zero dashed; the legend counts the
-    seeds left out because a run did not train."""
+    both runs trained: each seed faint, the mean over seeds bold, zero dashed; the legend (below the
+    panel) counts the seeds left out because a run did not train. The y axis spans the 2nd to 98th
+    percentile of the points (and 0); how many lie beyond it is written in the panel."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
@@ -51,6 +72,14 @@ def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
                            + (f" ({left} left out: a run did not train)" if left else ""))
         ax.axhline(0, ls="--", color="black", lw=0.8)
         ax.set(title=f"{dataset} ({model}): {method} − baseline, same seed", ylabel="test top-1 gain (points)")
+        lo, hi = part["gain"].quantile(0.02), part["gain"].quantile(0.98)
+        pad = 0.15 * max(hi - lo, 0.1)
+        off = int(((part["gain"] < lo - pad) | (part["gain"] > hi + pad)).sum())
+        ax.set_ylim(min(lo, 0) - pad, max(hi, 0) + pad)  # a few early-epoch swings would hide the rest
+        if off:
+            ax.text(0.01, 0.02, f"{off} seed-epoch point(s) beyond the axis (early epochs)", transform=ax.transAxes,
+                    fontsize=7, color="dimgray")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -25,7 +25,7 @@ from .facts import (
     provenance_counts,
     variant_gains,
 )
-from .tables import PROFILE_LABEL, fmt, paper_rows
+from .tables import PROFILE_LABEL, fmt, fmt_interval, paper_rows
 
 
 def gain_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
@@ -118,7 +118,7 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
             text += (f" {label(gain_of)}'s gain over its own baseline, paired by seed where both trained{left}: "
                      f"{fmt(o.gain, o.gain_std, o.gain_n)}, {o.gaining}/{o.gain_n} seeds gaining{paper_gain}.")
             if pd.notna(o.low):
-                text += (f" Its 95% confidence interval over seeds (Student t) is [{o.low:+.2f}, {o.high:+.2f}]: "
+                text += (f" Its 95% confidence interval over seeds (Student t) is {fmt_interval(o.low, o.high)}: "
                          f"{gain_verdict(o.low, o.high, o.paper_gain, o.gain_n)}.")
         if o.outside:
             text += (" The paper's number lies outside our 95% interval of the mean for "

@@ -91,6 +91,14 @@ def fmt_trained(mean: float, std: float, n: int, failed: int) -> str:
     return fmt(mean, std, n) + (f" + {failed} did not train" if failed else "")
 
 
+def fmt_interval(low: float, high: float) -> str:
+    """A 95% interval as "[+0.04, +0.47]": two decimals, three for an end that two would round to
+    ±0.00 (which side of 0 it lies on is what a decision reads)."""
+    def end(v: float) -> str:
+        return f"{v:+.3f}" if 0 < abs(v) < 0.005 else f"{v:+.2f}"
+    return f"[{end(low)}, {end(high)}]"
+
+
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float]:
     """Student-t confidence interval of the mean of ``values`` over seeds; NaNs for fewer than two."""
     from scipy.stats import t  # noqa: PLC0415
@@ -211,7 +219,7 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                 "ours": fmt(part[method].mean(), part[method].std(ddof=1), n),
                 "baseline, same seeds": fmt(part[baseline].mean(), part[baseline].std(ddof=1), n),
                 "paired gain": fmt(part["gain"].mean(), part["gain"].std(ddof=1), n),
-                "95% CI of gain": "—" if n < 2 else "[{:+.2f}, {:+.2f}]".format(*t_interval(part["gain"])),
+                "95% CI of gain": "—" if n < 2 else fmt_interval(*t_interval(part["gain"])),
                 "seeds gaining": f"{int((part['gain'] > 0).sum())}/{n}" + (
                     f" ({len(every) - n} left out)" if len(every) > n else ""),
                 "paper": p_m, "paper gain": round(p_m - p_b, 2),

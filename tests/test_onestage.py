@@ -271,6 +271,14 @@ def test_accuracy_table_leaves_out_a_seed_whose_baseline_did_not_train() -> None
     assert ema["− two-stage FocusNet"] == "0.97 ± 0.50 (n=3)" and ema["ahead of two-stage"] == "3/3"
 
 
+def test_cost_table_compares_the_schemes_on_the_same_seeds() -> None:
+    # seed 2 has no one-stage run: its two-stage time (1000 s) is not in the table
+    runs = _runs({"ce": [0, 0, 0], "focusnet": [0, 0, 0], "focusnet_prev": [0, 0]},
+                 {"ce": [100.0, 120.0, 500.0], "focusnet": [150.0, 130.0, 500.0], "focusnet_prev": [125.0, 200.0]})
+    table = beyond.cost(runs).set_index("scheme")
+    assert table.loc["two-stage: baseline + FocusNet", "seconds"] == "250.00 ± 0.00 (n=2)"
+
+
 def test_cost_table_adds_baseline_and_focusnet() -> None:
     runs = _runs({"ce": [0, 0], "focusnet": [0, 0], "focusnet_prev": [0, 0]},
                  {"ce": [100.0, 120.0], "focusnet": [150.0, 130.0], "focusnet_prev": [125.0, 200.0]})

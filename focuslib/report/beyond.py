@@ -77,8 +77,8 @@ def conditions(run_dirs: Iterable[str | Path]) -> str:
 def cost(runs: pd.DataFrame) -> pd.DataFrame:
     """Total training time (the runs' stored ``total_seconds``: every epoch, with its test
     evaluation) of the two-stage scheme, baseline plus FocusNet, against one one-stage run, per
-    (data set, model, profile, epochs): mean ± std over the seeds where all of them finished, and
-    the paired ratio one-stage / two-stage."""
+    (data set, model, profile, epochs): mean ± std over the seeds where all of them finished (so
+    that every line covers the same seeds), and the paired ratio one-stage / two-stage."""
     columns = ["scheme", "data set", "model", "profile", "epochs", "seconds", "÷ two-stage (paired)", "timed on"]
     done = runs.dropna(subset=["total_seconds"]) if "total_seconds" in runs else runs.iloc[0:0]
     out = []
@@ -87,6 +87,9 @@ def cost(runs: pd.DataFrame) -> pd.DataFrame:
         if not {"ce", "focusnet"} <= set(seconds.columns):
             continue
         head = [dataset, model, PROFILE_LABEL.get(profile, profile), epochs]
+        every = seconds[["ce", "focusnet", *(r for r in ONE_STAGE if r in seconds.columns)]].dropna()
+        seconds = every if len(every) else seconds  # no seed with all of them yet: the two-stage line alone
+        part = part[part["seed"].isin(seconds.index)]
         two = (seconds["ce"] + seconds["focusnet"]).dropna()
         out.append(["two-stage: baseline + FocusNet", *head, fmt(two.mean(), two.std(ddof=1), len(two)), "1",
                     conditions(part[part["row"].isin(["ce", "focusnet"])]["run_dir"])])

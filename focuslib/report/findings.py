@@ -197,7 +197,8 @@ def _needs(cells: pd.DataFrame, dataset: str, model: str, rows: Sequence[str], d
                  & cells["row"].isin([*rows, "teacher"])]
     missing = mine[mine["test_top1"].isna()] if "test_top1" in mine else mine
     seeds = len(set(missing["seed"]))
-    data = "" if datasets.is_available(dataset, root=data_root) else "; data not on this machine"
+    data = ("" if datasets.is_available(dataset, root=data_root)
+            else "; the data was not found where the book was built (--data-root or $FOCUSLIB_DATA)")
     return (f"{len(missing)} runs ({', '.join(dict.fromkeys(missing['row']))} × {seeds} seeds), "
             f"{ACCELERATOR.get(model, 'GPU')}{data}")
 

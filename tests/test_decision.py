@@ -120,8 +120,9 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
         ("focusnet", 0, 0.5), ("focusnet", 1, 0.2), ("focusnet[official]", 0, -0.4)]
     text = describe_preregistration(CIFAR10_REDUCED, runs)
     assert text.startswith("**CIFAR-10, reduced protocol on CPU (our addition): interim reading, 3 of 5 seeds.** "
-                           "3 seed(s) of the baseline finished")
-    assert "interim reading" in text and "1 of 3 run(s) did not train" in text
+                           "The pre-registration asks for its decision when the baseline has finished 5 seeds; "
+                           "until then every outcome below is interim.")
+    assert "1 of 3 run(s) did not train" in text
     assert "**focusnet[official]** (cifar10, post-hoc, reported apart, 1 seed pair(s)" in text
     beside = protocol_beside_paper(2, runs, "reduced").set_index("row")
     assert beside.loc["ce", "paper"] == pytest.approx(92.43) and beside.loc["ce", "paper's model"] == "resnet18"
@@ -136,8 +137,8 @@ def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
     assert MNIST_DECISIVE.rows == ("focusnet", "lcls+rent", "focusnet[d_attached]")
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
-        "**MNIST, decisive: interim reading, 1 of 15 seeds.** 1 seed(s) of the baseline finished; the "
-        "pre-registration asks for its decision at 15")
+        "**MNIST, decisive: interim reading, 1 of 15 seeds.** The pre-registration asks for its decision when the "
+        "baseline has finished 15 seeds")
 
 
 def test_an_interval_end_that_two_decimals_would_show_as_zero_gets_a_third():
@@ -153,6 +154,8 @@ def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_
     assert MNIST_DECISIVE.reading(fourteen) == "MNIST, decisive: interim reading, 14 of 15 seeds"
     sixteen = _runs({"ce": [99.0] * 16, "focusnet": [99.1] * 3})  # the baseline's seeds count, not a row's
     assert MNIST_DECISIVE.reading(sixteen) == "MNIST, decisive: decision at 16 seeds"
+    assert describe_preregistration(MNIST_DECISIVE, sixteen).startswith(
+        "**MNIST, decisive: decision at 16 seeds.**\n\n- **ce** (mnist, the baseline of every pair)")
     assert MNIST_DECISIVE.reading(sixteen.iloc[0:0]) == "MNIST, decisive: interim reading, 0 of 15 seeds"
 
 

@@ -178,13 +178,20 @@ class Preregistration:
         out = pd.concat([pd.DataFrame(), *frames], ignore_index=True)
         return out.reindex(columns=["row", "dataset", "model", "seed", "row's", self.baseline, "gain"])
 
-    def progress(self, runs: pd.DataFrame) -> str:
-        """How far the analysis has come on ``runs`` (finished runs, e.g. :meth:`runs`): "interim
-        reading, 11 of 15 seeds" until the baseline has finished :attr:`decided_at` of
-        :attr:`seeds`, then "decision at 15 seeds"."""
+    def baseline_seeds(self, runs: pd.DataFrame) -> int:
+        """How many of :attr:`seeds` the baseline has finished in ``runs`` (e.g. :meth:`runs`)."""
         mine = runs[(runs["row"] == self.baseline) & runs["seed"].isin(self.seeds)] if len(runs) else runs
-        seeds = mine["seed"].nunique() if len(mine) else 0
-        if seeds < self.decided_at:
+        return int(mine["seed"].nunique()) if len(mine) else 0
+
+    def decided(self, runs: pd.DataFrame) -> bool:
+        """Whether the baseline has the :attr:`decided_at` seeds the decision asks for."""
+        return self.baseline_seeds(runs) >= self.decided_at
+
+    def progress(self, runs: pd.DataFrame) -> str:
+        """How far the analysis has come on ``runs``: "interim reading, 11 of 15 seeds" until
+        :meth:`decided`, then "decision at 15 seeds"."""
+        seeds = self.baseline_seeds(runs)
+        if not self.decided(runs):
             return f"interim reading, {seeds} of {self.decided_at} seeds"
         return f"decision at {seeds} seeds"
 
@@ -244,10 +251,11 @@ def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None
 
 
 def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str:
-    """How far ``prereg`` has come (finished baseline seeds against the seeds at which it asks for
-    its decision) and :func:`describe_decisions` of its ``runs`` (:meth:`Preregistration.runs`)."""
-    seeds = runs.loc[runs["row"] == prereg.baseline, "seed"].nunique() if len(runs) else 0
-    interim = "" if seeds >= prereg.decided_at else ", so this is an interim reading"
-    head = (f"**{prereg.reading(runs)}.** {seeds} seed(s) of the baseline finished; the pre-registration asks "
-            f"for its decision at {prereg.decided_at} seeds{interim}.")
+    """How far ``prereg`` has come (:meth:`Preregistration.reading`: an interim reading until the
+    baseline has the seeds at which it asks for its decision) and :func:`describe_decisions` of its
+    ``runs`` (:meth:`Preregistration.runs`)."""
+    head = f"**{prereg.reading(runs)}.**" + ("" if prereg.decided(runs) else
+                                             f" The pre-registration asks for its decision when the baseline has "
+                                             f"finished {prereg.decided_at} seeds; until then every outcome below "
+                                             "is interim.")
     return head + "\n\n" + describe_decisions(prereg.decide(runs), baseline_failures(runs, prereg.baseline))

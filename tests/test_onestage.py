@@ -260,11 +260,23 @@ def test_accuracy_table_pairs_seeds() -> None:
     assert table.loc["FocusNet, two-stage (paper)", "ahead of baseline"] == "1/3"  # (+0.5, -1, 0)
 
 
+def test_accuracy_table_reads_the_seeds_every_method_has() -> None:
+    # seeds 3 and 4 have no one-stage run yet: the chapter's lines stay on seeds 0-2
+    runs = _runs({"ce": [98.0, 99.0, 97.0, 90.0, 90.0], "focusnet": [98.5, 98.0, 97.0, 90.0, 90.0],
+                  "focusnet_ema": [99.0, 99.5, 97.5]},
+                 {r: [1.0] * 5 for r in ("ce", "focusnet", "focusnet_ema")})
+    table = beyond.accuracy(runs).set_index("method")
+    assert table.loc["baseline (CE)", "accuracy (%)"] == "98.00 ± 1.00 (n=3)"
+    assert table.loc["FocusNet, two-stage (paper)", "seeds"] == "0,1,2"
+
+
 def test_accuracy_table_leaves_out_a_seed_whose_baseline_did_not_train() -> None:
     # seed 2's baseline is at chance (11.35 %, the LeNet-5 lr 0.1 failure): its pairs are left out
     runs = _runs({"ce": [98.0, 99.0, 11.35], "focusnet": [98.5, 98.0, 98.0], "focusnet_ema": [99.0, 99.5, 98.9]},
                  {r: [1.0, 1.0, 1.0] for r in ("ce", "focusnet", "focusnet_ema")})
-    ema = beyond.accuracy(runs).set_index("method").loc["one-stage: EMA branch (ours)"]
+    table = beyond.accuracy(runs).set_index("method")
+    assert table.loc["baseline (CE)", "accuracy (%)"] == "98.50 ± 0.71 (n=2) + 1 did not train"
+    ema = table.loc["one-stage: EMA branch (ours)"]
     # minus ce over seeds 0, 1: (1.0, 0.5), mean 0.75, std 0.35
     assert ema["− baseline"] == "0.75 ± 0.35 (n=2)" and ema["ahead of baseline"] == "2/2; 1 left out"
     # minus focusnet: every seed trained, (0.5, 1.5, 0.9), mean 0.97

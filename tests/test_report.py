@@ -694,6 +694,7 @@ def test_status_says_complete_not_agrees_and_counts_the_runs_that_did_not_train(
     assert mnist.loc["FocusNet (Ours)", columns].tolist() == ["partial", "5/15", "no", 0]
     # not pre-registered: the profile's 5 seeds; a run at chance widens the interval, so no "yes" from it
     assert mnist.loc["DropMax [8]", columns].tolist() == ["partial", "2/5", "— (a run did not train)", 1]
+    assert mnist.loc["DropMax [8]", "ours (full protocol)"] == "99.40 (n=1) + 1 did not train"
 
 
 def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_replay(tmp_path, one_thread, monkeypatch):

@@ -10,7 +10,8 @@ import pandas as pd
 
 from ..experiments import BEYOND_ROWS
 from ..store import ResultsStore
-from .tables import PROFILE_LABEL, fmt, fmt_interval, paired_gains, t_interval
+from .evidence import at_chance
+from .tables import PROFILE_LABEL, fmt, fmt_interval, fmt_trained, paired_gains, t_interval
 
 ONE_STAGE = tuple(r for r in BEYOND_ROWS if r not in ("ce", "focusnet"))
 LABELS = {
@@ -44,22 +45,28 @@ def paired_difference(runs: pd.DataFrame, row: str, reference: str, metric: str 
 
 
 def accuracy(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
-    """One row per method and (data set, model, profile, epochs): final-epoch accuracy over seeds
-    (every finished run, as in the paper tables), and each method's paired difference from the
-    baseline and from two-stage FocusNet (:func:`paired_difference`: the seeds where both trained;
-    each difference's 95% interval, the number of seeds where it is positive and of those left out)."""
+    """One row per method and (data set, model, profile, epochs), over the seeds where every method
+    of the chapter finished (all the seeds while none has them all): final-epoch accuracy of the
+    runs that trained, with how many did not (:func:`~focuslib.report.tables.fmt_trained`), and each
+    method's paired difference from the baseline and from two-stage FocusNet
+    (:func:`paired_difference`: the seeds where both trained; each difference's 95% interval, the
+    number of seeds where it is positive and of those left out)."""
     columns = ["method", "data set", "model", "profile", "epochs", "accuracy (%)", "seeds",
                "− baseline", "95% CI vs baseline", "ahead of baseline",
                "− two-stage FocusNet", "95% CI vs two-stage", "ahead of two-stage"]
     done = runs.dropna(subset=[metric]) if metric in runs else runs.iloc[0:0]
     out = []
     for (dataset, model, profile, epochs), part in done.groupby(GROUP, sort=False):
-        for row in [r for r in BEYOND_ROWS if r in set(part["row"])]:
+        rows = [r for r in BEYOND_ROWS if r in set(part["row"])]
+        common = part.pivot_table(index="seed", columns="row", values=metric)[rows].dropna().index
+        part = part[part["seed"].isin(common)] if len(common) else part
+        for row in rows:
             values = part[part["row"] == row].sort_values("seed")
+            trained = values[metric][[not at_chance(v, dataset) for v in values[metric]]]
             vs_ce = paired_difference(part, row, "ce", metric) if row != "ce" else {}
             vs_fn = paired_difference(part, row, "focusnet", metric) if row in ONE_STAGE else {}
             out.append([_label(row), dataset, model, PROFILE_LABEL.get(profile, profile), epochs,
-                        fmt(values[metric].mean(), values[metric].std(ddof=1), len(values)),
+                        fmt_trained(trained.mean(), trained.std(ddof=1), len(trained), len(values) - len(trained)),
                         ",".join(str(int(s)) for s in values["seed"]),
                         vs_ce.get("difference", "—"), vs_ce.get("95% CI", "—"), vs_ce.get("seeds ahead", "—"),
                         vs_fn.get("difference", "—"), vs_fn.get("95% CI", "—"), vs_fn.get("seeds ahead", "—")])

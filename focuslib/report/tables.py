@@ -265,7 +265,8 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
     ``smoke only`` (only a smoke stand-in ran), ``needs data not present`` (the data set is not
     on this machine), or ``not run``. A cell whose runs a pre-registered analysis reads
     (:func:`~focuslib.report.decision.covering`: MNIST's decisive seeds) is complete only at the
-    seeds it asks for. A finished cell also says whether the paper's number lies in the 95% interval
+    seeds it asks for. Ours is the mean of the runs that trained, with how many did not
+    (:func:`fmt_trained`). A finished cell also says whether the paper's number lies in the 95% interval
     of our mean (:func:`t_interval`; two seeds at least, every run trained: a run that did not train
     widens the interval, so the cell says so instead) and how many of its runs did not train
     (:func:`~focuslib.report.evidence.at_chance`): "complete" is not "agrees"."""
@@ -300,12 +301,13 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
             else:
                 state = "not run"
             vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
-            failed = sum(at_chance(v, cell["dataset"]) for v in vals)
+            ok = vals[[not at_chance(v, cell["dataset"]) for v in vals]]
+            failed = len(vals) - len(ok)
             low, high = t_interval(vals)
             rows.append({
                 "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
                 "paper": cell["value"],
-                "ours (full protocol)": fmt(vals.mean(), vals.std(ddof=1), len(vals)) if len(vals) else "—",
+                "ours (full protocol)": fmt_trained(ok.mean(), ok.std(ddof=1), len(ok), failed) if len(vals) else "—",
                 "seeds": f"{len(done)}/{wanted_seeds}", "status": state,
                 "paper in our 95% CI": "—" if np.isnan(low) else "— (a run did not train)" if failed
                 else "yes" if low <= cell["value"] <= high else "no",

@@ -17,14 +17,15 @@
 # # Reproduction status
 #
 # Every accuracy cell of the paper's Tables 2, 3, 5 and 7–10, with what the results store
-# holds for it. **complete**: every seed of the full protocol finished (mean ± std of the
-# final epoch beside the paper's number); **partial**: some seeds finished; **smoke only**:
-# only the smoke stand-in ran for this method; **needs data not present**: the data set is
-# not on the machine that built this page; **not run**: nothing yet. Complete is not the same
-# as agreeing with the paper: for each finished cell, *paper in our 95% CI* says whether the
-# paper's number lies in the Student-t interval of our mean over seeds, and *did not train*
-# counts the runs that ended at chance (they widen that interval). Generated from the store,
-# never typed.
+# holds for it. **complete**: every seed of the full protocol finished (for a cell the
+# [pre-registered](../book/preregistration.md) MNIST analysis reads, every seed it asks for: 15);
+# **partial**: some seeds finished; **smoke only**: only the smoke stand-in ran for this method;
+# **needs data not present**: the data set is not on the machine that built this page; **not
+# run**: nothing yet. *Ours* is the mean ± std of the final epoch over the runs that trained, with
+# the number of runs that did not (they ended at chance) after it. Complete is not the same as
+# agreeing with the paper: for each finished cell, *paper in our 95% CI* says whether the paper's
+# number lies in the Student-t interval of that mean, and *did not train* counts the runs left out
+# of it. Generated from the store, never typed.
 
 # %% tags=["parameters"]
 profile = None
@@ -44,7 +45,7 @@ status = report.status(results_dir=results_dir, data_root=data_root)
 # Every cell the paper prints, one row per table, method and model, one column per data set.
 # A complete cell is **reproduced** when the paper's number lies in the 95% interval of our
 # mean over seeds and every run trained, **not reproduced** when it lies outside, **mixed**
-# when a run did not train (its interval is then too wide to say); **partial**: some seeds
+# when a run did not train (whatever the interval of the others says); **partial**: some seeds
 # finished; **untested**: no full-protocol run yet (most cells need a GPU and their data set).
 
 # %%

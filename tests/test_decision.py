@@ -13,8 +13,10 @@ from focuslib.report.decision import (
     CIFAR10_REDUCED,
     MNIST_DECISIVE,
     OUTCOMES,
+    PREREGISTRATIONS,
     IntervalFacts,
     baseline_failures,
+    covering,
     describe_decisions,
     describe_preregistration,
     interval_facts,
@@ -147,6 +149,17 @@ def test_an_interval_end_that_two_decimals_would_show_as_zero_gets_a_third():
     assert fmt_interval(0.003, 0.47) == "[+0.003, +0.47]"  # above 0: "a gain is shown", which +0.00 would hide
     assert fmt_interval(-0.0049, 0.2) == "[-0.005, +0.20]"
     assert fmt_interval(-0.27, 0.07) == "[-0.27, +0.07]" and fmt_interval(0.0, 0.5) == "[+0.00, +0.50]"
+    assert fmt_interval(0.0003, 0.5) == "[+3.0e-04, +0.50]"
+
+
+def test_covering_finds_the_analysis_that_judges_a_row_or_takes_it_as_baseline():
+    assert covering("focusnet", "mnist") is MNIST_DECISIVE and covering("ce", "mnist") is MNIST_DECISIVE
+    assert covering("lcls+rent", "mnist") is MNIST_DECISIVE
+    assert covering("focusnet[d_attached]", "mnist") is None  # post-hoc, reported apart: judges nothing
+    assert covering("dropmax", "mnist") is None and covering("focusnet", "cifar10") is None  # not pre-registered
+    assert covering("focusnet", "cifar10", "reduced") is CIFAR10_REDUCED
+    assert covering("focusnet", "mnist", "reduced") is None
+    assert set(PREREGISTRATIONS) == {MNIST_DECISIVE, CIFAR10_REDUCED}
 
 
 def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_asks_for():
@@ -157,6 +170,9 @@ def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_
     assert describe_preregistration(MNIST_DECISIVE, sixteen).startswith(
         "**MNIST, decisive: decision at 16 seeds.**\n\n- **ce** (mnist, the baseline of every pair)")
     assert MNIST_DECISIVE.reading(sixteen.iloc[0:0]) == "MNIST, decisive: interim reading, 0 of 15 seeds"
+    # seeds outside the pre-registered 0-19 are not its runs
+    outside = _runs({"ce": [99.0] * 25}).query("seed >= 10")
+    assert MNIST_DECISIVE.baseline_seeds(outside) == 10 and not MNIST_DECISIVE.decided(outside)
 
 
 def test_the_d_attached_variant_is_reported_apart_as_book_preregistration_md_says():

@@ -84,6 +84,9 @@ def test_table2_gain_is_paired_by_seed_and_drops_runs_that_did_not_train(tmp_pat
     # MNIST's focusnet against ce is judged by the decisive analysis, which asks for 15 seeds
     assert mnist["stage"] == "interim reading, 5 of 15 seeds"
     assert head["stage"] == "interim reading, 5 of 15 seeds (pre-registered)"
+    # an interval end two decimals would show as +0.00 (which side of 0 is what the verdict reads)
+    assert F.headline(parts.assign(low=0.003, high=0.4))["ci"] == "[+0.003, +0.40]"
+    assert F.headline(parts.assign(low=-0.27, high=0.07))["ci"] == "[−0.27, +0.07]"
     assert drop["stage"] == ""  # DropMax is not part of a pre-registered analysis
     cifar = parts[parts["claim"] == "table2-cifar10"].iloc[0]
     assert cifar["verdict"] == "untested" and cifar["n"] == 0

@@ -95,12 +95,13 @@ def cost(runs: pd.DataFrame) -> pd.DataFrame:
             continue
         head = [dataset, model, PROFILE_LABEL.get(profile, profile), epochs]
         every = seconds[["ce", "focusnet", *(r for r in ONE_STAGE if r in seconds.columns)]].dropna()
-        seconds = every if len(every) else seconds  # no seed with all of them yet: the two-stage line alone
+        alone = every.empty  # no seed with every scheme yet: the two-stage line alone, over its own seeds
+        seconds = seconds if alone else every
         part = part[part["seed"].isin(seconds.index)]
         two = (seconds["ce"] + seconds["focusnet"]).dropna()
         out.append(["two-stage: baseline + FocusNet", *head, fmt(two.mean(), two.std(ddof=1), len(two)), "1",
                     conditions(part[part["row"].isin(["ce", "focusnet"])]["run_dir"])])
-        for row in [r for r in ONE_STAGE if r in seconds.columns]:
+        for row in [r for r in ONE_STAGE if r in seconds.columns and not alone]:
             pair = pd.concat({"one": seconds[row], "two": two}, axis=1).dropna()
             ratio = pair["one"] / pair["two"]
             out.append([_label(row), *head, fmt(pair["one"].mean(), pair["one"].std(ddof=1), len(pair)),

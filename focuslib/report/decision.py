@@ -200,9 +200,9 @@ class Preregistration:
         return f"{self.title}: {self.progress(runs)}"
 
     def covers(self, row: str, dataset: str, profile: str) -> bool:
-        """Whether ``row`` (a row it reports, or its baseline) on ``dataset`` under ``profile`` is one
-        of the runs it reads."""
-        return profile == self.profile and dataset in self.datasets and row in (self.baseline, *self.rows)
+        """Whether ``row`` on ``dataset`` under ``profile`` is one it judges, or its baseline (a
+        post-hoc row reported apart is not: no stage of the decision is read from it)."""
+        return profile == self.profile and dataset in self.datasets and row in (self.baseline, *self.judges)
 
     def decide(self, runs: pd.DataFrame) -> pd.DataFrame:
         """:func:`preregistered` over :attr:`rows`, with a ``post hoc`` column (the rows reported apart)."""
@@ -227,8 +227,8 @@ PREREGISTRATIONS = (MNIST_DECISIVE, CIFAR10_REDUCED)
 
 
 def covering(row: str, dataset: str, profile: str = "paper") -> Preregistration | None:
-    """The pre-registered analysis whose runs include ``row`` on ``dataset`` under ``profile``
-    (:meth:`Preregistration.covers`), or None."""
+    """The pre-registered analysis that judges ``row`` (or takes it as its baseline) on ``dataset``
+    under ``profile`` (:meth:`Preregistration.covers`), or None."""
     return next((p for p in PREREGISTRATIONS if p.covers(row, dataset, profile)), None)
 
 

@@ -282,9 +282,11 @@ class Fig4Facts:
     profile: str
     full: float  #: the fully trained baseline's mean over the ``full_n`` seeds of the Fig. 4 runs where it trained
     full_n: int
-    stops: pd.DataFrame  #: per stop ``x``, over the runs that trained: FocusNet's mean, its mean ``gain``
-    #: over the fully trained baseline of the same seed, ``n`` pairs, seeds ``gaining``, the stopped
-    #: baselines' mean (``baseline``); ``did not train``: FocusNet runs left out there
+    unpaired: tuple[tuple[int, str], ...]  #: seeds of the Fig. 4 runs without a trained fully trained
+    #: baseline, with why ("did not train", "not finished"): in FocusNet's means, in no pair
+    stops: pd.DataFrame  #: per stop ``x``: FocusNet's mean over its ``runs`` that trained; its mean
+    #: ``gain`` over the fully trained baseline of the same seed, ``n`` pairs, seeds ``gaining``; the
+    #: stopped baselines' mean (``baseline``); ``did not train``: FocusNet runs left out there
     near_chance: bool  #: the least-trained stopped baseline is near chance (or has no number)
     trend: Trend | None  #: :func:`fig4_trend` over the means of the runs that trained (as the figure draws)
     top5: tuple[float, float] | None  #: the stopped baselines' lowest and highest mean test top-5
@@ -301,38 +303,42 @@ class Fig4Facts:
 
 
 def fig4_facts(runs: pd.DataFrame, metric: str = "test_top1") -> list[Fig4Facts]:
-    """One :class:`Fig4Facts` per (data set, model, profile) with FocusNet on a stopped baseline:
-    each such run is paired with the fully trained baseline of its seed (Sec. 4.4), over the pairs
-    where both trained, as every paired statistic of the book; a FocusNet run that did not train is
-    named, and the trend is read again with it counted."""
+    """One :class:`Fig4Facts` per (data set, model, profile) with FocusNet on a stopped baseline.
+    FocusNet's mean per stop is over its runs that trained (as the figure draws it); each such run
+    is paired with the fully trained baseline of its seed (Sec. 4.4) where that one trained, as every
+    paired statistic of the book, and a seed without one is named. A FocusNet run that did not train
+    is named, and the trend is read again with it counted."""
     out = []
     groups = runs.dropna(subset=[metric]).groupby(["dataset", "model", "profile"], sort=False)
     for (dataset, model, profile), part in groups:
-        ce = part[part["row"] == "ce"]
-        full = ce[[not at_chance(v, dataset) for v in ce[metric]]].set_index("seed")[metric]
         every = fig4_runs(part, metric).query("row == 'focusnet_on_teacher'")
-        stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
-        every = every.assign(
-            gain=every[metric] - every["seed"].map(full),
-            baseline=[stopped.get((x, s_)) for x, s_ in zip(every["x"], every["seed"])],
-        ).dropna(subset=["gain"])
-        on_stopped = every[every["trained"]]
-        if on_stopped.empty:
+        if not every["trained"].any():
             continue
-        stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), gain=("gain", "mean"), n=("gain", "size"),
-                                            gaining=("gain", lambda g: int((g > 0).sum())),
-                                            baseline=("baseline", "mean"))
+        seeds = sorted(set(every["seed"]))
+        ce = part[(part["row"] == "ce") & part["seed"].isin(seeds)]
+        ok = [not at_chance(v, dataset) for v in ce[metric]]
+        full = ce[ok].set_index("seed")[metric]
+        unpaired = tuple((int(s_), "did not train" if s_ in set(ce["seed"]) else "not finished")
+                         for s_ in seeds if s_ not in full.index)
+        stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]
+        every = every.assign(gain=every[metric] - every["seed"].map(full),  # NaN: no trained baseline to pair
+                             baseline=[stopped.get((x, s_)) for x, s_ in zip(every["x"], every["seed"])])
+        on_stopped = every[every["trained"]]
+        pairs = on_stopped.dropna(subset=["gain"])
+        stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), runs=(metric, "size")).join(
+            pairs.groupby("x").agg(gain=("gain", "mean"), n=("gain", "size"),
+                                   gaining=("gain", lambda g: int((g > 0).sum()))))
+        stops[["n", "gaining"]] = stops[["n", "gaining"]].fillna(0).astype(int)
+        stops["baseline"] = every.groupby("x")["baseline"].mean()  # every stopped baseline with FocusNet on it
         failed = every[~every["trained"]]
         stops["did not train"] = failed.groupby("x").size().reindex(stops.index, fill_value=0)
         least = stops["baseline"].iloc[0]
         top5 = part[part["row"] == "teacher"].groupby("x")["test_top5"].mean().dropna() if "test_top5" in part else []
         on_full = part[part["row"] == "focusnet"].set_index("seed")[metric]  # FocusNet on the fully trained baseline
         vs = (on_stopped[metric] - on_stopped["seed"].map(on_full)).dropna()
-        seeds = sorted(set(every["seed"]))
         out.append(Fig4Facts(
-            dataset=dataset, model=model, profile=profile, full=full.reindex(seeds).mean(),
-            full_n=int(full.reindex(seeds).notna().sum()), stops=stops,
-            near_chance=pd.isna(least) or at_chance(least, dataset), trend=fig4_trend(stops),
+            dataset=dataset, model=model, profile=profile, full=full.mean(), full_n=len(full), unpaired=unpaired,
+            stops=stops, near_chance=pd.isna(least) or at_chance(least, dataset), trend=fig4_trend(stops),
             top5=(top5.min(), top5.max()) if len(top5) else None,
             above_on_full=int((vs > 0).sum()), on_full_pairs=len(vs), on_full_gain=vs.mean(),
             failed=tuple((r.row, int(r.seed), r.x) for r in failed.itertuples()),

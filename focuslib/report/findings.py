@@ -24,7 +24,17 @@ from .. import datasets, paper
 from ..experiments import load_profile, plan, run_plan
 from .decision import OUTCOMES, covering, interval_facts, outcomes
 from .evidence import at_chance, chance
-from .tables import PAPER_ROW, PROFILE_LABEL, fig4_frame, fmt, full_protocol_plan, paired_gains, paper_rows, t_interval
+from .tables import (
+    PAPER_ROW,
+    PROFILE_LABEL,
+    fig4_frame,
+    fmt,
+    fmt_interval,
+    full_protocol_plan,
+    paired_gains,
+    paper_rows,
+    t_interval,
+)
 
 #: The only verdicts a claim can get.
 VERDICTS = ("reproduced", "not reproduced", "mixed", "untested")
@@ -386,6 +396,11 @@ def _signed(v: float) -> str:
     return f"{v:+.2f}".replace("-", "−")
 
 
+def _interval(low: float, high: float) -> str:
+    """:func:`~focuslib.report.tables.fmt_interval` with typographic minus signs, as :func:`_signed`."""
+    return fmt_interval(low, high).replace("-", "−")
+
+
 def _evidence(part: pd.Series) -> str:
     where = f"{part['dataset']} ({part['model']})" if part["dataset"] != "—" else part["model"]
     stops = part.get("stops", np.nan)
@@ -404,7 +419,7 @@ def _evidence(part: pd.Series) -> str:
             f"{part['ours']} vs {ROW_LABEL.get(part['against'], part['against'])} {part['theirs']}")
     if part["n"] >= 2:
         text += (f"; paired gain {_signed(part['gain'])} ± {part['gain std']:.2f}, 95% CI "
-                 f"[{_signed(part['low'])}, {_signed(part['high'])}] ({part['reading']})")
+                 f"{_interval(part['low'], part['high'])} ({part['reading']})")
     if part["did not train"]:
         text += f"; {int(part['did not train'])} seed(s) did not train (left out)"
     if pd.notna(part.get("least_baseline", np.nan)):
@@ -532,7 +547,7 @@ def headline(parts: pd.DataFrame, key: str = "table2-mnist") -> dict[str, str]:
         return {k: none for k in keys} | {"verdict": "untested"}
     p = mine.iloc[0]
     return {"ours": p["ours"], "baseline": p["theirs"], "n": str(int(p["n"])),
-            "gain": _signed(p["gain"]), "ci": f"[{_signed(p['low'])}, {_signed(p['high'])}]" if p["n"] > 1 else "—",
+            "gain": _signed(p["gain"]), "ci": _interval(p["low"], p["high"]) if p["n"] > 1 else "—",
             "paper": f"{p['paper']:.2f} vs {p['paper against']:.2f}", "paper_gain": _signed(p["paper gain"]),
             "reading": p["reading"],
             "stage": f"{_stage(p)} (pre-registered)" if _stage(p) else "no pre-registered analysis",

@@ -42,7 +42,8 @@ def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "
             continue
         sns.lineplot(data=trained, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
                      lw=0.8, ax=zoom)
-        low = trained[trained["epoch"] > trained["epoch"].max() * 0.05].groupby("row")[metric].quantile(0.02).min()
+        late = trained[trained["epoch"] > trained["epoch"].max() * 0.05]
+        low = (late if len(late) else trained).groupby("row")[metric].quantile(0.02).min()
         zoom.set(title=f"{dataset}: zoom on the {trained['run'].nunique()} runs that trained", ylabel="test top-1 (%)",
                  ylim=(low, trained[metric].max() + 0.1 * (trained[metric].max() - low)))
         zoom.legend(fontsize=7, loc="lower right")
@@ -74,10 +75,13 @@ def plot_gain_curve(gains: pd.DataFrame, method: str = "focusnet"):
         ax.set(title=f"{dataset} ({model}): {method} − baseline, same seed", ylabel="test top-1 gain (points)")
         lo, hi = part["gain"].quantile(0.02), part["gain"].quantile(0.98)
         pad = 0.15 * max(hi - lo, 0.1)
-        off = int(((part["gain"] < lo - pad) | (part["gain"] > hi + pad)).sum())
-        ax.set_ylim(min(lo, 0) - pad, max(hi, 0) + pad)  # a few early-epoch swings would hide the rest
-        if off:
-            ax.text(0.01, 0.02, f"{off} seed-epoch point(s) beyond the axis (early epochs)", transform=ax.transAxes,
+        bottom, top = min(lo, 0) - pad, max(hi, 0) + pad
+        ax.set_ylim(bottom, top)  # a few swings (e.g. an epoch-1 outlier) would hide the rest
+        off = part[(part["gain"] < bottom) | (part["gain"] > top)]
+        if len(off):
+            first, last = int(off["epoch"].min()), int(off["epoch"].max())
+            when = f"epoch {first}" if first == last else f"epochs {first}-{last}"
+            ax.text(0.01, 0.02, f"{len(off)} seed-epoch point(s) beyond the axis ({when})", transform=ax.transAxes,
                     fontsize=7, color="dimgray")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False, fontsize=8)
     fig.tight_layout()
@@ -121,8 +125,8 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     import seaborn as sns  # noqa: PLC0415
 
     points, each = fig4_frame(runs, metric), fig4_runs(runs, metric).rename(columns={"x": "baseline epochs"})
-    ends = runs[runs["row"].isin(["ce", "focusnet"]) & runs["seed"].isin(set(each["seed"]))].dropna(subset=[metric])
-    full = summarise(ends[[not at_chance(v, d) for v, d in zip(ends[metric], ends["dataset"])]], metric)
+    ends = runs[runs["row"].isin(["ce", "focusnet"])].dropna(subset=[metric])
+    ends = ends[[not at_chance(v, d) for v, d in zip(ends[metric], ends["dataset"])]]
     panels = points.groupby(["dataset", "profile"], sort=False)
     fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
     for ax, ((dataset, profile), part) in zip(axes[0], panels):
@@ -132,7 +136,10 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
                      hue_order=list(FIG4_SERIES.values()), marker="o", ax=ax)
         sns.scatterplot(data=trained, x="baseline epochs", y=metric, hue="series", hue_order=list(FIG4_SERIES.values()),
                         alpha=0.35, s=14, legend=False, ax=ax)
-        for _, r in full[(full["dataset"] == dataset) & (full["profile"] == profile)].iterrows():
+        seeds = set(mine.loc[mine["row"] == "focusnet_on_teacher", "seed"])  # the seeds of this panel's FocusNet runs
+        full = summarise(ends[(ends["dataset"] == dataset) & (ends["profile"] == profile) & ends["seed"].isin(seeds)],
+                         metric)
+        for _, r in full.iterrows():
             style, color = ("--", "tab:blue") if r["row"] == "ce" else ("-", "tab:red")
             label = f"{'baseline' if r['row'] == 'ce' else 'FocusNet'} at {int(r['epochs'])} epochs (same seeds)"
             ax.axhline(r["mean"], ls=style, color=color, lw=1, label=label)

@@ -109,7 +109,9 @@ def describe_ordering(runs: pd.DataFrame, table: str | int = 2, profile: str = "
         if o.seeds_differ:
             text += " These means cover different numbers of seeds; the paired gain compares the same seeds."
         for f in o.failures:
-            text += (f" {label(f.row)} seed {f.seed} did not train: {f.problem}; it is left out of the mean above "
+            where = ("it is left out of the mean above" if f.row in ours else
+                     "no run of this row trained, so it has no mean above")
+            text += (f" {label(f.row)} seed {f.seed} did not train: {f.problem}; {where} "
                      f"(counting it: {f.mean_with:.2f}, n={f.n_with}).")
         if o.gain_n:
             paper_gain = "" if pd.isna(o.paper_gain) else f"; the paper's gain: {o.paper_gain:+.2f}"
@@ -161,20 +163,27 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
         first, k, beats = f.stops.iloc[0], int(f.stops.index[0]), f.beats
         head = (f"- **{f.dataset} ({f.model}), {PROFILE_LABEL.get(f.profile, f.profile)}**, fully trained baseline "
                 f"{f.full:.2f} (n={f.full_n}, the seeds of these runs)")
+        holds = "is not tested" if not first["n"] else "holds" if first["gain"] > 0 else "does not hold"
         untrained = " (our addition: the untrained network of each seed" if k == 0 else ""
         reaches = f"which reaches {first['baseline']:.2f}%" if pd.notna(first["baseline"]) else ""
         text = (f"{head}: FocusNet on the baseline stopped after {k} epoch{'s' if k != 1 else ''}"
                 + (f"{untrained}, {reaches})" if untrained else f" ({reaches})" if reaches else "")
-                + f" reaches {first['focusnet']:.2f}, {first['gain']:+.2f} points against the fully trained "
-                f"baseline of the same seeds ({int(first['gaining'])}/{int(first['n'])} seeds gaining); the paper "
+                + f" reaches {first['focusnet']:.2f}, "
+                + (f"{first['gain']:+.2f} points against the fully trained baseline of the same seeds "
+                   f"({int(first['gaining'])}/{int(first['n'])} seeds gaining)" if first["n"] else
+                   "with no fully trained baseline that trained to pair it with")
+                + "; the paper "
                 f"reports FocusNet above its fully trained baseline even on its least accurate baselines "
-                f"({paper_low}), which {'holds' if first['gain'] > 0 else 'does not hold'} here"
+                f"({paper_low}), which {holds} here"
                 + (f"; but our least-trained baseline is far from chance ({chance(f.dataset):.2f}%), "
                    "so this does not test the paper's near-chance case" if not f.near_chance else "")
                 + ". FocusNet on a "
                 f"stopped baseline beats the fully trained baseline at {len(beats)} of {len(f.stops)} stops"
                 + (f" (stopped after {', '.join(str(int(x)) for x in beats)} epoch{'s' if beats != [1] else ''})"
                    if beats else "") + ".")
+        if f.unpaired:
+            text += (" In FocusNet's means but in no pair (no fully trained baseline that trained): "
+                     + ", ".join(f"seed {seed} (its fully trained baseline {why})" for seed, why in f.unpaired) + ".")
         text += _fig4_trend(f.trend)
         if f.top5:
             text += (" The paper argues that the confusing classes a baseline picks are credible as far as its top-k "

@@ -88,6 +88,8 @@ def fmt(mean: float, std: float, n: int) -> str:
 
 def fmt_trained(mean: float, std: float, n: int, failed: int) -> str:
     """:func:`fmt` of the runs that trained, followed by how many did not (left out of the mean)."""
+    if not n and failed:
+        return f"none trained ({failed} did not train)"
     return fmt(mean, std, n) + (f" + {failed} did not train" if failed else "")
 
 
@@ -95,7 +97,7 @@ def fmt_interval(low: float, high: float) -> str:
     """A 95% interval as "[+0.04, +0.47]": two decimals, three for an end that two would round to
     ±0.00 (which side of 0 it lies on is what a decision reads)."""
     def end(v: float) -> str:
-        return f"{v:+.3f}" if 0 < abs(v) < 0.005 else f"{v:+.2f}"
+        return f"{v:+.2f}" if abs(v) >= 0.005 or v == 0 else f"{v:+.3f}" if abs(v) >= 0.0005 else f"{v:+.1e}"
     return f"[{end(low)}, {end(high)}]"
 
 
@@ -244,8 +246,8 @@ def fig4_runs(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
 
 def fig4_frame(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     """Fig. 4's points per stop (``baseline epochs``) and series (:func:`fig4_runs`): the mean
-    over every finished run (``mean``, ``n``; a failed run stays in it, as in the tables), how
-    many ``did not train``, and the ``mean of runs that trained``."""
+    over every finished run (``mean``, ``n``; a failed run stays in it), how many ``did not
+    train``, and the ``mean of runs that trained`` (the line the figure draws)."""
     each = fig4_runs(runs, metric)
     keys = ["row", "dataset", "model", "profile", "epochs", "x"]
     out = summarise(each, metric)
@@ -267,9 +269,8 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
     (:func:`~focuslib.report.decision.covering`: MNIST's decisive seeds) is complete only at the
     seeds it asks for. Ours is the mean of the runs that trained, with how many did not
     (:func:`fmt_trained`). A finished cell also says whether the paper's number lies in the 95% interval
-    of our mean (:func:`t_interval`; two seeds at least, every run trained: a run that did not train
-    widens the interval, so the cell says so instead) and how many of its runs did not train
-    (:func:`~focuslib.report.evidence.at_chance`): "complete" is not "agrees"."""
+    of that mean (:func:`t_interval`; two runs that trained at least) and how many of its runs did not
+    train (:func:`~focuslib.report.evidence.at_chance`): "complete" is not "agrees"."""
     from .decision import covering  # noqa: PLC0415  (decision builds on this module)
 
     store = ResultsStore(results_dir).frame()
@@ -303,14 +304,13 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
             vals = done["test_top1"] if len(done) else pd.Series(dtype=float)
             ok = vals[[not at_chance(v, cell["dataset"]) for v in vals]]
             failed = len(vals) - len(ok)
-            low, high = t_interval(vals)
+            low, high = t_interval(ok)
             rows.append({
                 "table": table_id, "method": cell["label"], "data set": cell["dataset"], "model": cell["model"],
                 "paper": cell["value"],
                 "ours (full protocol)": fmt_trained(ok.mean(), ok.std(ddof=1), len(ok), failed) if len(vals) else "—",
                 "seeds": f"{len(done)}/{wanted_seeds}", "status": state,
-                "paper in our 95% CI": "—" if np.isnan(low) else "— (a run did not train)" if failed
-                else "yes" if low <= cell["value"] <= high else "no",
+                "paper in our 95% CI": "—" if np.isnan(low) else "yes" if low <= cell["value"] <= high else "no",
                 "did not train": failed if len(vals) else "—",
             })
     return pd.DataFrame(rows)

@@ -31,7 +31,8 @@
 #
 # Both predict with the network's own logits (`d = 0`, as FocusNet). Their settings were fixed from
 # the two papers before any of their MNIST runs existed (see `focuslib/methods/onestage.py`). Each
-# accuracy is the **final-epoch** test accuracy, mean ± standard deviation over seeds; the
+# accuracy is the **final-epoch** test accuracy, mean ± standard deviation over the seeds every
+# method has, of the runs that trained ("+ k did not train" counts those that ended at chance); the
 # differences are paired by seed (each seed's baseline, two-stage FocusNet and one-stage runs share
 # the seed's initialisation and batch order), with a 95% Student-t interval. A *smoke* row is a
 # quick stand-in on the embedded digits data and never a result.

@@ -19,8 +19,9 @@
 # Each term of Eq. 12 switched on and off: L_cls alone, with R_entropy, with R_attention, and all three.
 #
 # The table puts the paper's number beside ours. Ours is the mean ± standard deviation of the
-# **final-epoch** test accuracy over seeds (n = number of seeds), with the profile and epochs
-# written on every row: a *smoke* row is a quick stand-in run and never a reproduction; a
+# **final-epoch** test accuracy over the seeds whose run trained (n = their number); "+ k did not
+# train" counts the runs that ended at chance, left out of the mean and named below. The profile
+# and epochs are written on every row: a *smoke* row is a quick stand-in run and never a reproduction; a
 # *full protocol* row comes from committed runs of the paper's recipe.
 
 # %% tags=["parameters"]

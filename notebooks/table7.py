@@ -19,8 +19,9 @@
 # ResNet-18 guided by ResNet-18: FocusNet against seven self-distillation methods, and OurLoss+FRSKD (FRSKD with its soft-label KD replaced by the focus-picking loss).
 #
 # The table puts the paper's number beside ours. Ours is the mean ± standard deviation of the
-# **final-epoch** test accuracy over seeds (n = number of seeds), with the profile and epochs
-# written on every row: a *smoke* row is a quick stand-in run and never a reproduction; a
+# **final-epoch** test accuracy over the seeds whose run trained (n = their number); "+ k did not
+# train" counts the runs that ended at chance, left out of the mean and named below. The profile
+# and epochs are written on every row: a *smoke* row is a quick stand-in run and never a reproduction; a
 # *full protocol* row comes from committed runs of the paper's recipe.
 #
 # On the digits stand-in of the smoke profile there is no augmentation (as for MNIST in the

@@ -18,8 +18,8 @@
 #
 # One row per claim of the paper (from its abstract, Sec. 4 and conclusion), with the table or
 # figure it rests on, the evidence our full-protocol runs give beside the paper's numbers, and a
-# verdict: **reproduced**, **not reproduced**, **mixed** or **untested** (then what testing it
-# needs). Everything here is computed from the results store when the page is built; smoke runs
+# verdict: **reproduced**, **not reproduced**, **undecided** (more seeds could go either way),
+# **mixed** or **untested** (then what testing it needs). Everything here is computed from the results store when the page is built; smoke runs
 # never give a verdict. Rows marked *our addition* test a claim on a data set the paper's table
 # lacks (MNIST, the one a CPU can run at the full protocol).
 

@@ -20,9 +20,9 @@
 #
 # The table puts the paper's number beside ours. Ours is the mean ± standard deviation of the
 # **final-epoch** test accuracy over the seeds whose run trained (n = their number); "+ k did not
-# train" counts the runs that ended at chance, left out of the mean and named below. The profile
-# and epochs are written on every row: a *smoke* row is a quick stand-in run and never a reproduction; a
-# *full protocol* row comes from committed runs of the paper's recipe.
+# train" counts the runs that ended at chance, left out of the mean and named below. The table
+# holds *full protocol* rows only (committed runs of the paper's recipe); *smoke* rows, quick
+# stand-in runs that are never a reproduction, are in the pipeline check below it.
 
 # %% tags=["parameters"]
 profile = None  # None: "smoke" on the embedded digits data, else "paper" (see params/*.yaml)

@@ -48,7 +48,8 @@ def test_verdict_rule():
     assert F.part_verdict(0.1, 0.5, 0.25, 5) == "reproduced"
     assert F.part_verdict(0.1, 0.2, 0.25, 5) == "mixed"  # a gain, smaller than the paper's
     assert F.part_verdict(0.1, 0.5, float("nan"), 5) == "reproduced"  # our addition: judged against 0
-    assert F.part_verdict(-0.2, 0.5, 0.25, 5) == "not reproduced"
+    assert F.part_verdict(-0.2, 0.5, 0.25, 5) == "undecided"  # holds 0 and the paper's gain
+    assert F.part_verdict(-0.2, 0.1, 0.25, 5) == "not reproduced"  # the paper's gain excluded
     assert F.part_verdict(-0.5, -0.1, 0.25, 5) == "not reproduced"
     assert F.part_verdict(float("nan"), float("nan"), 0.25, 1) == "untested"
     assert F.reading(-0.2, 0.1, 0.25, 5) == "the paper's gain is excluded"
@@ -94,11 +95,17 @@ def test_table2_gain_is_paired_by_seed_and_drops_runs_that_did_not_train(tmp_pat
     assert "data was not found where the book was built" in cifar["needs"]
 
 
-def test_no_gain_is_not_reproduced_and_one_seed_is_untested(tmp_path):
+def test_no_gain_is_undecided_while_the_paper_s_gain_is_in_the_interval_and_one_seed_is_untested(tmp_path):
     values = {("ce", s): v for s, v in enumerate(CE)}
     values |= {("focusnet", s): v + g for s, (v, g) in enumerate(zip(CE, [0.3, -0.4, 0.1, -0.2, 0.0]))}
     parts = F.claim_parts(_store(tmp_path, "table2", values), str(tmp_path / "nodata"), _claims("table2-mnist"))
-    assert parts.iloc[0]["verdict"] == "not reproduced" and parts.iloc[0]["low"] < 0 < parts.iloc[0]["high"]
+    # gains: mean -0.04, interval about [-0.38, +0.30]: holds 0 and the paper's +0.25
+    assert parts.iloc[0]["verdict"] == "undecided" and parts.iloc[0]["low"] < 0 < 0.25 < parts.iloc[0]["high"]
+    below = {k: (v - 0.3 if k[0] == "focusnet" else v) for k, v in values.items()}  # interval about [-0.68, +0.00]
+    parts = F.claim_parts(_store(tmp_path / "c", "table2", below), str(tmp_path / "nodata"), _claims("table2-mnist"))
+    assert parts.iloc[0]["verdict"] == "not reproduced" and parts.iloc[0]["high"] < 0.25  # the paper's gain excluded
+    assert (F.part_verdict(-0.5, -0.1, np.nan, 5), F.part_verdict(-0.5, 0.1, np.nan, 5)) == (
+        "not reproduced", "undecided")  # no paper gain: a loss, or nothing shown
     one = F.claim_parts(_store(tmp_path / "b", "table2", {("ce", 0): 99.0, ("focusnet", 0): 99.5}),
                         str(tmp_path / "nodata"), _claims("table2-mnist"))
     assert one.iloc[0]["n"] == 1 and one.iloc[0]["verdict"] == "untested"
@@ -146,6 +153,11 @@ def test_findings_has_one_row_per_claim_with_verdicts_from_the_vocabulary(tmp_pa
     assert named <= set(table["artefact"])
     html = F.findings_html(table)
     assert html.count("<tr data-verdict=") == len(keys) and "href='table2.html'" in html
+    # the intro counts the paper's claims apart from the rows of our additions (MNIST where the paper has none)
+    glued = F.glue_findings(table, F.claim_parts(_store(tmp_path, "table2", values), str(tmp_path / "nodata")))
+    ours = table[table["addition"]]
+    assert glued["n_claims"] == str(len(table) - len(ours)) and glued["n_additions"] == str(len(ours)) != "0"
+    assert sum(int(glued[f"n_{v.replace(' ', '_')}"]) for v in F.VERDICTS) == len(table) - len(ours)
     assert row["stage"] == "interim reading, 5 of 15 seeds" and html.count("class='stage'") == 1
     assert "interim reading, 5 of 15 seeds (pre-registered)</small>" in html
 

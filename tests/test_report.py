@@ -145,6 +145,7 @@ def test_paired_gains_say_whether_both_runs_trained_and_gains_use_only_those_pai
                   ("ce", 2): 11.35, ("focusnet", 2): 99.1}, dataset="mnist")
     pairs = report.paired_gains(runs).set_index("seed")
     assert pairs["both trained"].to_dict() == {0: True, 1: True, 2: False}
+    assert math.isnan(pairs.loc[2, "gain"]) and pairs.loc[2, "ce"] == 11.35  # no +87.75 "gain"; both runs shown
     g = report.gains(runs, ["focusnet"]).iloc[0]
     # seeds 0, 1: gains +0.2, -0.1 (mean 0.05, std 0.2121); seed 2 left out, not a +87.75 gain
     assert g["paired gain"] == "0.05 ± 0.21 (n=2)" and g["seeds gaining"] == "1/2 (1 left out)"
@@ -408,7 +409,15 @@ def test_fig4_statement_pairs_each_seed_with_its_fully_trained_baseline():
             "epoch (which reaches "
             "11.00%) reaches 98.40, -0.10 points against the fully trained baseline of the same seeds "
             "(0/2 seeds gaining)") in text
-    assert "which does not hold here. FocusNet" in text  # 11.00% is near chance (10.00%): no caveat
+    # both seeds lose 0.10: the interval [-0.10, -0.10] shows a loss; 11.00% is near chance (10.00%): no caveat
+    assert "which does not hold here (95% interval of the gain [-0.10, -0.10]). FocusNet" in text
+    # seed 0 gains 0.4 and seed 1 loses 0.1 at the 1-epoch stop: the interval holds 0, so no verdict either way
+    split = runs.assign(test_top1=runs["test_top1"].where(
+        (runs["row"] != "focusnet_on_teacher") | (runs["x"] != 1) | (runs["seed"] != 0), 99.4))
+    assert "which is undecided here (95% interval of the gain [" in report.describe_fig4(split)
+    smoke = report.describe_fig4(runs.assign(profile="smoke", dataset="digits"))
+    assert smoke.startswith("- **digits (lenet5), smoke (not a reproduction)**: a pipeline check")
+    assert "holds" not in smoke
     [f] = report.fig4_facts(runs)
     first = f.stops.iloc[0]
     assert (f.full, f.full_n, f.stops.index[0]) == (pytest.approx(98.5), 2, 1)

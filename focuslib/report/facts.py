@@ -285,7 +285,8 @@ class Fig4Facts:
     unpaired: tuple[tuple[int, str], ...]  #: seeds of the Fig. 4 runs without a trained fully trained
     #: baseline, with why ("did not train", "not finished"): in FocusNet's means, in no pair
     stops: pd.DataFrame  #: per stop ``x``: FocusNet's mean over its ``runs`` that trained; its mean
-    #: ``gain`` over the fully trained baseline of the same seed, ``n`` pairs, seeds ``gaining``; the
+    #: ``gain`` over the fully trained baseline of the same seed (95% interval ``low``-``high``), ``n``
+    #: pairs, seeds ``gaining``; the
     #: stopped baselines' mean (``baseline``); ``did not train``: FocusNet runs left out there
     near_chance: bool  #: the least-trained stopped baseline is near chance (or has no number)
     trend: Trend | None  #: :func:`fig4_trend` over the means of the runs that trained (as the figure draws)
@@ -327,7 +328,8 @@ def fig4_facts(runs: pd.DataFrame, metric: str = "test_top1") -> list[Fig4Facts]
         pairs = on_stopped.dropna(subset=["gain"])
         stops = on_stopped.groupby("x").agg(focusnet=(metric, "mean"), runs=(metric, "size")).join(
             pairs.groupby("x").agg(gain=("gain", "mean"), n=("gain", "size"),
-                                   gaining=("gain", lambda g: int((g > 0).sum()))))
+                                   gaining=("gain", lambda g: int((g > 0).sum())),
+                                   low=("gain", lambda g: t_interval(g)[0]), high=("gain", lambda g: t_interval(g)[1])))
         stops[["n", "gaining"]] = stops[["n", "gaining"]].fillna(0).astype(int)
         stops["baseline"] = every.groupby("x")["baseline"].mean()  # every stopped baseline with FocusNet on it
         failed = every[~every["trained"]]

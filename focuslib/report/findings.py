@@ -37,7 +37,7 @@ from .tables import (
 )
 
 #: The only verdicts a claim can get.
-VERDICTS = ("reproduced", "not reproduced", "mixed", "untested")
+VERDICTS = ("reproduced", "not reproduced", "undecided", "mixed", "untested")
 #: What training a model at the paper's full protocol takes: LeNet-5 on MNIST trained on this
 #: book's CPU machine; every ResNet/MobileNetV2 row of the paper needs a GPU.
 ACCELERATOR = {"lenet5": "CPU"}
@@ -138,9 +138,14 @@ def part_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
 
     - **reproduced**: the interval lies above 0 (a gain is shown) and does not exclude the paper's gain;
     - **mixed**: a gain is shown, but the interval lies below the paper's gain (smaller than claimed);
-    - **not reproduced**: no gain is shown (the interval reaches 0 or lies below it); the *reading*
-      says whether it also excludes the paper's gain or is undecided at n seeds;
+    - **not reproduced**: no gain is shown, and the interval excludes the paper's gain (it lies below
+      it) or shows a loss (it lies below 0; the only test where the paper prints no gain);
+    - **undecided**: no gain is shown, but the interval still holds both 0 and the paper's gain (or 0,
+      where the paper prints no gain): more seeds could go either way;
     - **untested**: fewer than 2 such seeds (what the comparison needs is listed).
+
+    The *reading* beside each interval is the pre-registered outcome (a gain is shown, a loss is
+    shown, the paper's gain is excluded, or undecided at n seeds).
 
     Fig. 4's trend is reproduced when Kendall's τ between the stopped baselines' mean accuracy and
     FocusNet's (runs that trained) is positive with p < 0.05 over at least 3 stops, else not
@@ -163,7 +168,7 @@ def part_verdict(low: float, high: float, paper_gain: float, n: int) -> str:
     facts = interval_facts(low, high, paper_gain)
     if facts.gain:
         return "mixed" if facts.below_paper else "reproduced"
-    return "not reproduced"
+    return "not reproduced" if facts.below_paper or facts.loss else "undecided"
 
 
 def verdict_rule() -> str:
@@ -477,7 +482,7 @@ def findings_table(results_dir: str | None = None, data_root: str | None = None,
                                          + (f" ({p['stage']})" if _stage(p) else "")
                                          for _, p in other.iterrows()),
             "stage": "; ".join(dict.fromkeys(_stage(p) for _, p in mine.iterrows() if _stage(p))),
-            "tested": f"{len(tested)} of {len(mine)}", "needs": needs, "key": claim.key,
+            "tested": f"{len(tested)} of {len(mine)}", "needs": needs, "key": claim.key, "addition": claim.addition,
             "n": one["n"] if one is not None else np.nan, "gain": one["gain"] if one is not None else np.nan,
             "low": one["low"] if one is not None else np.nan, "high": one["high"] if one is not None else np.nan,
             "paper gain": one["paper gain"] if one is not None else np.nan,
@@ -513,6 +518,7 @@ def findings_html(table: pd.DataFrame, page_suffix: str = ".html") -> str:
         ".findings-table tr[data-verdict='reproduced'] td.verdict{color:#1a7f37}"
         ".findings-table tr[data-verdict='not reproduced'] td.verdict{color:#c62828}"
         ".findings-table tr[data-verdict='mixed'] td.verdict{color:#9a6700}"
+        ".findings-table tr[data-verdict='undecided'] td.verdict{color:#0969da}"
         ".findings-table tr[data-verdict='untested'] td.verdict{color:#57606a}"
         ".findings-table .needs{color:#57606a;font-size:.95em}</style>")
     head = "".join(f"<th>{h}</th>" for h in ("claim", "evidence (ours)", "paper", "verdict"))
@@ -557,12 +563,19 @@ def headline(parts: pd.DataFrame, key: str = "table2-mnist") -> dict[str, str]:
 def glue_findings(table: pd.DataFrame, parts: pd.DataFrame, headline_claim: str = "table2-mnist") -> dict[str, str]:
     """Glue (MyST-NB) the numbers the book's first screen quotes, so no page types them: the
     headline claim's numbers (``headline_<name>``, :func:`headline`), every claim's verdict
-    (``verdict_<key>``) and how many claims have each verdict (``n_claims``, ``n_<verdict>`` with
-    spaces as underscores). Returns what it glued; without MyST-NB it only returns it."""
+    (``verdict_<key>``), how many of the paper's claims have each verdict (``n_claims``,
+    ``n_<verdict>`` with spaces as underscores), and apart the rows of our additions, which test a
+    claim where the paper has no number (``n_additions``; ``additions``: their verdicts in words).
+    Returns what it glued; without MyST-NB it only returns it."""
     values = {f"headline_{k}": v for k, v in headline(parts, headline_claim).items()}
     values |= {f"verdict_{k}": v for k, v in zip(table["key"], table["verdict"])}
-    values["n_claims"] = str(len(table))
-    values |= {f"n_{v.replace(' ', '_')}": str(int((table["verdict"] == v).sum())) for v in VERDICTS}
+    ours = table["addition"].astype(bool)
+    paper_claims, additions = table[~ours], table[ours]
+    values["n_claims"] = str(len(paper_claims))
+    values |= {f"n_{v.replace(' ', '_')}": str(int((paper_claims["verdict"] == v).sum())) for v in VERDICTS}
+    values["n_additions"] = str(len(additions))
+    values["additions"] = ", ".join(f"{int((additions['verdict'] == v).sum())} {v}" for v in VERDICTS
+                                    if (additions["verdict"] == v).any()) or "none yet"
     try:
         from myst_nb import glue  # noqa: PLC0415
     except ImportError:

@@ -160,10 +160,19 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
     paper_low = ", ".join(f"{v:.2f}% on {d}" for d, v in ref.items())
     lines = []
     for f in fig4_facts(runs, metric):
+        if str(f.profile).startswith("smoke"):
+            lines.append(f"- **{f.dataset} ({f.model}), {PROFILE_LABEL.get(f.profile, f.profile)}**: a pipeline check "
+                         f"on stand-in data ({len(f.stops)} stops); it says nothing about the paper's claims.")
+            continue
         first, k, beats = f.stops.iloc[0], int(f.stops.index[0]), f.beats
         head = (f"- **{f.dataset} ({f.model}), {PROFILE_LABEL.get(f.profile, f.profile)}**, fully trained baseline "
                 f"{f.full:.2f} (n={f.full_n}, the seeds of these runs)")
-        holds = "is not tested" if not first["n"] else "holds" if first["gain"] > 0 else "does not hold"
+        if first["n"] < 2:
+            holds = "is not tested here (fewer than 2 pairs)"
+        else:
+            facts = interval_facts(first["low"], first["high"], float("nan"))
+            holds = (("holds" if facts.gain else "does not hold" if facts.loss else "is undecided")
+                     + f" here (95% interval of the gain {fmt_interval(first['low'], first['high'])})")
         untrained = " (our addition: the untrained network of each seed" if k == 0 else ""
         reaches = f"which reaches {first['baseline']:.2f}%" if pd.notna(first["baseline"]) else ""
         text = (f"{head}: FocusNet on the baseline stopped after {k} epoch{'s' if k != 1 else ''}"
@@ -174,7 +183,7 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
                    "with no fully trained baseline that trained to pair it with")
                 + "; the paper "
                 f"reports FocusNet above its fully trained baseline even on its least accurate baselines "
-                f"({paper_low}), which {holds} here"
+                f"({paper_low}), which {holds}"
                 + (f"; but our least-trained baseline is far from chance ({chance(f.dataset):.2f}%), "
                    "so this does not test the paper's near-chance case" if not f.near_chance else "")
                 + ". FocusNet on a "
@@ -200,7 +209,7 @@ def describe_fig4(runs: pd.DataFrame, metric: str = "test_top1") -> str:
                      f"{f.trend_all.tau:+.2f}, p = {f.trend_all.p:.2f})." if f.trend_all else "")
             text += (f" {len(f.failed)} FocusNet run{'s' if len(f.failed) > 1 else ''} did not train ({named}), "
                      f"left out of the means and pairs above.{trend}")
-        if f.stops["n"].nunique() > 1:
+        if (f.stops["runs"] + f.stops["did not train"]).nunique() > 1:
             text += " The stops cover different numbers of seeds so far."
         lines.append(text)
     return "\n".join(lines) or "- No Fig. 4 runs yet."

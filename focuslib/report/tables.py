@@ -187,15 +187,17 @@ def paired_gains(
 ) -> pd.DataFrame:
     """Per seed: ``method`` minus its own baseline (same data set, model, profile, seed), and
     whether ``both trained`` (neither :func:`~focuslib.report.evidence.at_chance`): the book's
-    paired statistics (book/preregistration.md) use those pairs only and count the others apart."""
+    paired statistics (book/preregistration.md) use those pairs only and count the others apart.
+    The ``gain`` of a pair where a run did not train is NaN (a difference from a run at chance is
+    no gain); both accuracies stay in the row."""
     keys = ["dataset", "model", "profile", "epochs", "seed"]
     a = runs[runs["row"] == method].set_index(keys)[metric]
     b = runs[runs["row"] == baseline].set_index(keys)[metric]
-    both = pd.concat({method: a, baseline: b}, axis=1).dropna()
-    both["gain"] = (both[method] - both[baseline]).round(4)
-    both = both.reset_index()
-    return both.assign(**{"both trained": [not (at_chance(x, d) or at_chance(y, d))
-                                           for x, y, d in zip(both[method], both[baseline], both["dataset"])]})
+    both = pd.concat({method: a, baseline: b}, axis=1).dropna().reset_index()
+    trained = [not (at_chance(x, d) or at_chance(y, d))
+               for x, y, d in zip(both[method], both[baseline], both["dataset"])]
+    both["gain"] = (both[method] - both[baseline]).round(4).where(trained)
+    return both.assign(**{"both trained": trained})
 
 
 def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metric: str = "test_top1",

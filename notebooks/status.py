@@ -44,8 +44,8 @@ status = report.status(results_dir=results_dir, data_root=data_root)
 #
 # Every cell the paper prints, one row per table, method and model, one column per data set.
 # A complete cell is **reproduced** when the paper's number lies in the 95% interval of our
-# mean over seeds and every run trained, **not reproduced** when it lies outside, **mixed**
-# when a run did not train (whatever the interval of the others says); **partial**: some seeds
+# mean over seeds and every run trained, **not reproduced** when it lies outside, **a run did not
+# train** when one ended at chance (whatever the interval of the others says); **partial**: some seeds
 # finished; **untested**: no full-protocol run yet (most cells need a GPU and their data set).
 
 # %%

@@ -870,7 +870,7 @@ def test_cell_states_and_the_status_grid() -> None:
          "status": "needs data not present", "paper in our 95% CI": "—", "did not train": "—"},
     ])
     assert [report.cell_state(r) for _, r in status.iterrows()] == [
-        "reproduced", "not reproduced", "mixed", "partial", "untested", "untested"]
+        "reproduced", "not reproduced", "a run did not train", "partial", "untested", "untested"]
     grid = report.status_grid(status)
     assert grid.shape == (5, 4)
     assert grid.loc["Table 2: Baseline (lenet5)", "mnist"] == "reproduced"
@@ -878,7 +878,7 @@ def test_cell_states_and_the_status_grid() -> None:
     assert pd.isna(grid.loc["Table 2: Baseline (lenet5)", "cifar10"])  # not a cell of the paper
     fig = report.plot_status_grid(grid)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["reproduced (1)", "not reproduced (1)", "mixed (1)", "partial (1)", "untested (2)"]
+    assert legend == ["reproduced (1)", "not reproduced (1)", "a run did not train (1)", "partial (1)", "untested (2)"]
 
 
 def test_sources_name_each_full_protocol_run_and_its_code() -> None:

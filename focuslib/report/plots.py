@@ -205,8 +205,8 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
 
 
 #: One colour per :data:`~focuslib.report.tables.CELL_STATES` (colour-blind safe: Okabe-Ito).
-STATE_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "mixed": "#E69F00", "partial": "#56B4E9",
-                 "untested": "#DDDDDD"}
+STATE_COLOURS = {"reproduced": "#009E73", "not reproduced": "#D55E00", "a run did not train": "#E69F00",
+                 "partial": "#56B4E9", "untested": "#DDDDDD"}
 
 
 def plot_status_grid(grid: pd.DataFrame):

@@ -319,20 +319,21 @@ def status(results_dir: str | None = None, data_root: str | None = None) -> pd.D
 
 
 #: The states of a paper cell on the status grid, in the grid's colour order.
-CELL_STATES = ("reproduced", "not reproduced", "mixed", "partial", "untested")
+CELL_STATES = ("reproduced", "not reproduced", "a run did not train", "partial", "untested")
 
 
 def cell_state(row: Mapping[str, Any]) -> str:
     """A row of :func:`status` in :data:`CELL_STATES`: a **complete** cell whose runs all trained is
     *reproduced* when the paper's number lies in our 95% interval and *not reproduced* when it does
-    not; a complete cell with a run that did not train is *mixed*; *partial* when only some seeds
+    not; a complete cell with a run that did not train says so (*a run did not train*: the interval
+    of the others does not speak for the recipe); *partial* when only some seeds
     finished; *untested* otherwise (smoke only, not run, data not present)."""
     if row["status"] == "partial":
         return "partial"
     if row["status"] != "complete":
         return "untested"
     if row["did not train"] not in ("—", 0):
-        return "mixed"
+        return "a run did not train"
     return {"yes": "reproduced", "no": "not reproduced"}.get(row["paper in our 95% CI"], "partial")
 
 

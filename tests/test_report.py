@@ -788,6 +788,9 @@ def test_fig4_points_keep_a_failed_focusnet_run_in_the_mean_and_give_the_mean_wi
     assert "FocusNet did not train (9.80%), not in the line" in labels
     assert fig.axes[0].get_ylim()[0] < 11.0  # the lowest run that trained stays in view
     assert "3 seed(s)" in fig.axes[0].get_title()
+    # the zoom below: FocusNet's runs that trained (98.0, 99.0) and the full-length baseline (99.0), not the
+    # stopped baselines near chance nor the failed run
+    assert fig.axes[1].get_title().startswith("zoom:") and fig.axes[1].get_ylim()[0] > 97.5
     # the fully trained baseline's line: the seeds of the panel's FocusNet runs, runs that trained
     other = pd.DataFrame([{**runs.iloc[0].to_dict(), "seed": s, "test_top1": v} for s, v in [(5, 97.0), (1, 11.35)]])
     ax = report.fig4_plot(pd.concat([runs, other])).axes[0]

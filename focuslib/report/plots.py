@@ -120,7 +120,9 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     run that did not train is a red triangle on the lower edge with its accuracy in the legend,
     so that it neither hides nor flattens the others. Dashed/solid lines mark the full-length
     baseline and FocusNet, as in the paper, over the seeds of the Fig. 4 runs where they trained. A
-    stop at 0 epochs (the untrained network: our addition) is labelled as such."""
+    stop at 0 epochs (the untrained network: our addition) is labelled as such. Below each panel, a
+    zoom on FocusNet's runs that trained and the two full-length lines, which the stopped baselines'
+    range (down to chance) would otherwise press together."""
     import matplotlib.pyplot as plt  # noqa: PLC0415
     import seaborn as sns  # noqa: PLC0415
 
@@ -128,8 +130,9 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
     ends = runs[runs["row"].isin(["ce", "focusnet"])].dropna(subset=[metric])
     ends = ends[[not at_chance(v, d) for v, d in zip(ends[metric], ends["dataset"])]]
     panels = points.groupby(["dataset", "profile"], sort=False)
-    fig, axes = plt.subplots(1, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 3.6), squeeze=False)
-    for ax, ((dataset, profile), part) in zip(axes[0], panels):
+    fig, axes = plt.subplots(2, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 6.4), squeeze=False,
+                             height_ratios=(3.6, 2.4))
+    for ax, zoom, ((dataset, profile), part) in zip(axes[0], axes[1], panels):
         mine = each[(each["dataset"] == dataset) & (each["profile"] == profile)]
         trained, failed = mine[mine["trained"]], mine[~mine["trained"]]
         sns.lineplot(data=part, x="baseline epochs", y="mean of runs that trained", hue="series",
@@ -157,6 +160,19 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
         seeds = f"{n.max()} seed(s)" if n.min() == n.max() else f"{n.min()}–{n.max()} seeds per point"
         ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds}", ylabel="test top-1 (%)")
         ax.legend(fontsize=7)
+        focus = part[part["row"] == "focusnet_on_teacher"]
+        near = trained[trained["row"] == "focusnet_on_teacher"]
+        sns.lineplot(data=focus, x="baseline epochs", y="mean of runs that trained", marker="o", color="tab:orange",
+                     ax=zoom)
+        zoom.scatter(near["baseline epochs"], near[metric], color="tab:orange", alpha=0.35, s=14)
+        for _, r in full.iterrows():
+            zoom.axhline(r["mean"], ls="--" if r["row"] == "ce" else "-", color="tab:blue" if r["row"] == "ce"
+                         else "tab:red", lw=1)
+        values = pd.concat([near[metric], full["mean"]])
+        pad = 0.1 * max(values.max() - values.min(), 0.2)
+        zoom.set(ylim=(values.min() - pad, values.max() + pad), ylabel="test top-1 (%)",
+                 title=f"zoom: FocusNet's runs that trained and the full-length lines ({dataset})")
+        zoom.title.set_fontsize(8)
     fig.tight_layout()
     return fig
 

@@ -73,8 +73,8 @@ report.styled(accuracy.drop(columns=compared))
 
 # %% [markdown]
 # The same rows against the baseline and against two-stage FocusNet, paired over the seeds where
-# both runs trained ("left out": seeds where one of the two did not train; their runs stay in the
-# accuracy column above):
+# both runs trained ("left out": seeds where one of the two did not train; such a run is counted
+# after the mean in the accuracy column above):
 
 # %%
 report.styled(accuracy[["method", "data set", *compared]])

@@ -260,6 +260,14 @@ def test_accuracy_table_pairs_seeds() -> None:
     assert table.loc["FocusNet, two-stage (paper)", "ahead of baseline"] == "1/3"  # (+0.5, -1, 0)
 
 
+def test_smoke_rows_come_after_the_full_protocol_rows() -> None:
+    paper = _runs({"ce": [98.0, 99.0], "focusnet": [98.5, 98.0]}, {r: [1.0, 1.0] for r in ("ce", "focusnet")})
+    smoke = paper.assign(profile="smoke", dataset="digits")
+    table = beyond.accuracy(pd.concat([smoke, paper]))
+    assert list(table["profile"]) == ["full protocol"] * 2 + ["smoke (not a reproduction)"] * 2
+    assert list(beyond.cost(pd.concat([smoke, paper]))["profile"]) == ["full protocol", "smoke (not a reproduction)"]
+
+
 def test_accuracy_table_reads_the_seeds_every_method_has() -> None:
     # seeds 3 and 4 have no one-stage run yet: the chapter's lines stay on seeds 0-2
     runs = _runs({"ce": [98.0, 99.0, 97.0, 90.0, 90.0], "focusnet": [98.5, 98.0, 97.0, 90.0, 90.0],

@@ -45,7 +45,7 @@ def paired_difference(runs: pd.DataFrame, row: str, reference: str, metric: str 
 
 
 def accuracy(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
-    """One row per method and (data set, model, profile, epochs), over the seeds where every method
+    """One row per method and (data set, model, profile, epochs; smoke rows last), over the seeds where every method
     of the chapter finished (all the seeds while none has them all): final-epoch accuracy of the
     runs that trained, with how many did not (:func:`~focuslib.report.tables.fmt_trained`), and each
     method's paired difference from the baseline and from two-stage FocusNet
@@ -70,7 +70,13 @@ def accuracy(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
                         ",".join(str(int(s)) for s in values["seed"]),
                         vs_ce.get("difference", "—"), vs_ce.get("95% CI", "—"), vs_ce.get("seeds ahead", "—"),
                         vs_fn.get("difference", "—"), vs_fn.get("95% CI", "—"), vs_fn.get("seeds ahead", "—")])
-    return pd.DataFrame(out, columns=columns)
+    return _smoke_last(pd.DataFrame(out, columns=columns))
+
+
+def _smoke_last(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its smoke rows (stand-in runs, never a result) after every other row."""
+    smoke = table["profile"] == PROFILE_LABEL["smoke"]
+    return pd.concat([table[~smoke], table[smoke]], ignore_index=True)
 
 
 def conditions(run_dirs: Iterable[str | Path]) -> str:
@@ -107,7 +113,7 @@ def cost(runs: pd.DataFrame) -> pd.DataFrame:
             out.append([_label(row), *head, fmt(pair["one"].mean(), pair["one"].std(ddof=1), len(pair)),
                         fmt(ratio.mean(), ratio.std(ddof=1), len(ratio)) if len(ratio) else "—",
                         conditions(part[part["row"] == row]["run_dir"])])
-    return pd.DataFrame(out, columns=columns)
+    return _smoke_last(pd.DataFrame(out, columns=columns))
 
 
 def describe(accuracy_table: pd.DataFrame, cost_table: pd.DataFrame) -> str:

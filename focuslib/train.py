@@ -284,9 +284,10 @@ def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: t
     result = run(cfg, runtime=Runtime(**{**runtime.__dict__, "stop_after_epochs": None, "on_step": None}), store=store)
     weights = result.run_dir / WEIGHTS
     if not weights.exists():  # e.g. a committed result without its weights: retrain, deterministically
-        _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
         with _lock(store, cfg):
-            result = _train(cfg, store, runtime, device)
+            if not weights.exists():  # another process may have retrained them since the check above
+                _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
+                result = _train(cfg, store, runtime, device)
     state = load_torch(weights)
     spec = datasets.get_spec(cfg.dataset)
     model, method = build(cfg, state["num_classes"], spec.in_channels, device)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..experiments import BEYOND_ROWS
 from ..store import ResultsStore
-from .evidence import at_chance
+from .evidence import trained
 from .tables import PROFILE_LABEL, fmt, fmt_interval, fmt_trained, paired_gains, t_interval
 
 ONE_STAGE = tuple(r for r in BEYOND_ROWS if r not in ("ce", "focusnet"))
@@ -62,11 +62,11 @@ def accuracy(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
         part = part[part["seed"].isin(common)] if len(common) else part
         for row in rows:
             values = part[part["row"] == row].sort_values("seed")
-            trained = values[metric][[not at_chance(v, dataset) for v in values[metric]]]
+            ok = values.loc[trained(values, metric), metric]
             vs_ce = paired_difference(part, row, "ce", metric) if row != "ce" else {}
             vs_fn = paired_difference(part, row, "focusnet", metric) if row in ONE_STAGE else {}
             out.append([_label(row), dataset, model, PROFILE_LABEL.get(profile, profile), epochs,
-                        fmt_trained(trained.mean(), trained.std(ddof=1), len(trained), len(values) - len(trained)),
+                        fmt_trained(ok.mean(), ok.std(ddof=1), len(ok), len(values) - len(ok)),
                         ",".join(str(int(s)) for s in values["seed"]),
                         vs_ce.get("difference", "—"), vs_ce.get("95% CI", "—"), vs_ce.get("seeds ahead", "—"),
                         vs_fn.get("difference", "—"), vs_fn.get("95% CI", "—"), vs_fn.get("seeds ahead", "—")])

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .evidence import at_chance
+from .evidence import trained
 from .tables import fmt_interval, paired_gains, paper_rows, t_interval
 
 #: The fixed outcomes of the rule, in the order they are checked and listed.
@@ -71,7 +71,7 @@ def _with_trained(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """The finished runs of ``runs`` (one per row, data set, model, profile and seed) with a
     ``trained`` column (a final ``metric`` above chance level, :func:`at_chance`)."""
     done = runs.dropna(subset=[metric]).drop_duplicates(["row", "dataset", "model", "profile", "seed"])
-    return done.assign(trained=[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])])
+    return done.assign(trained=trained(done, metric))
 
 
 def _failures(part: pd.DataFrame) -> dict[str, float]:
@@ -191,7 +191,7 @@ class Preregistration:
         """How far the analysis has come on ``runs``: "interim reading, 11 of 15 seeds" until
         :meth:`decided`, then "decision at 15 seeds"."""
         seeds = self.baseline_seeds(runs)
-        if not self.decided(runs):
+        if seeds < self.decided_at:  # not decided()
             return f"interim reading, {seeds} of {self.decided_at} seeds"
         return f"decision at {seeds} seeds"
 

@@ -103,6 +103,13 @@ def at_chance(accuracy: float, dataset: str) -> bool:
     return not np.isfinite(accuracy) or accuracy <= 1.5 * chance(dataset)
 
 
+def trained(runs: pd.DataFrame, metric: str = "test_top1") -> pd.Series:
+    """Per row of ``runs`` (with ``dataset`` and a final ``metric``), whether the run trained: not
+    :func:`at_chance` on its data set. Aligned with ``runs``' index, to select with."""
+    return pd.Series([not at_chance(v, d) for v, d in zip(runs[metric], runs["dataset"])], index=runs.index,
+                     dtype=bool)
+
+
 def health(runs: pd.DataFrame, profile: str = "paper", metric: str = "test_top1") -> pd.DataFrame:
     """Every finished run of ``profile`` that did not train: a non-finite training loss
     (``diverged``, with its first epoch) or a final accuracy within 1.5x of chance. ``x`` (e.g.

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from ..experiments import FOCUSNET_VARIANTS, PROBES, Probe
-from .evidence import INACTIVE, at_chance, curves, health, remedies, stability_probes, step_traces
+from .evidence import INACTIVE, at_chance, curves, health, remedies, stability_probes, step_traces, trained
 from .tables import fig4_runs, gains, paired_gains, paper_rows, summarise_trained, t_interval
 
 
@@ -257,8 +257,8 @@ def orderings(runs: pd.DataFrame, table: str | int = 2, profile: str = "paper", 
         low, high = t_interval(pg)
         outside = []
         for m in part.index.intersection(paper_part.index):
-            values = here.loc[here["row"] == m, metric].dropna()
-            m_low, m_high = t_interval(values[[not at_chance(v, dataset) for v in values]])
+            ran = here[here["row"] == m].dropna(subset=[metric])
+            m_low, m_high = t_interval(ran.loc[trained(ran, metric), metric])
             if pd.notna(m_low) and not m_low <= paper_part.loc[m, "value"] <= m_high:
                 outside.append((m, m_low, m_high))
         out.append(Ordering(
@@ -286,8 +286,8 @@ class Fig4Facts:
     #: baseline, with why ("did not train", "not finished"): in FocusNet's means, in no pair
     stops: pd.DataFrame  #: per stop ``x``: FocusNet's mean over its ``runs`` that trained; its mean
     #: ``gain`` over the fully trained baseline of the same seed (95% interval ``low``-``high``), ``n``
-    #: pairs, seeds ``gaining``; the
-    #: stopped baselines' mean (``baseline``); ``did not train``: FocusNet runs left out there
+    #: pairs, seeds ``gaining``; the stopped baselines' mean (``baseline``); ``did not train``:
+    #: FocusNet runs left out there
     near_chance: bool  #: the least-trained stopped baseline is near chance (or has no number)
     trend: Trend | None  #: :func:`fig4_trend` over the means of the runs that trained (as the figure draws)
     top5: tuple[float, float] | None  #: the stopped baselines' lowest and highest mean test top-5
@@ -317,8 +317,7 @@ def fig4_facts(runs: pd.DataFrame, metric: str = "test_top1") -> list[Fig4Facts]
             continue
         seeds = sorted(set(every["seed"]))
         ce = part[(part["row"] == "ce") & part["seed"].isin(seeds)]
-        ok = [not at_chance(v, dataset) for v in ce[metric]]
-        full = ce[ok].set_index("seed")[metric]
+        full = ce[trained(ce, metric)].set_index("seed")[metric]
         unpaired = tuple((int(s_), "did not train" if s_ in set(ce["seed"]) else "not finished")
                          for s_ in seeds if s_ not in full.index)
         stopped = part[part["row"] == "teacher"].set_index(["x", "seed"])[metric]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..experiments import FOCUSNET_VARIANTS
-from .evidence import INACTIVE, at_chance
+from .evidence import INACTIVE, trained
 from .tables import CELL_STATES, FIG4_SERIES, PROFILE_LABEL, fig4_frame, fig4_runs, paired_gains, summarise
 
 
@@ -24,12 +24,12 @@ def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "
     data = curve.dropna(subset=[metric])
     data = data.assign(row=[r + " (post-hoc)" if r in FOCUSNET_VARIANTS else r for r in data["row"]])
     final = data.sort_values("epoch").groupby("run").tail(1)
-    failed = set(final.loc[[at_chance(v, d) for v, d in zip(final[metric], final["dataset"])], "run"])
+    failed = set(final.loc[~trained(final, metric), "run"])
     panels = sorted(data["dataset"].unique())
     fig, axes = plt.subplots(1, 2 * len(panels), figsize=(11 * len(panels), 3.8), squeeze=False)
     for i, dataset in enumerate(panels):
         part = data[data["dataset"] == dataset]
-        trained = part[~part["run"].isin(failed)]
+        ran = part[~part["run"].isin(failed)]
         order = list(dict.fromkeys(part["row"]))
         left, zoom = axes[0][2 * i], axes[0][2 * i + 1]
         sns.lineplot(data=part, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
@@ -37,15 +37,15 @@ def plot_curves(curve: pd.DataFrame, metric: str = "test_top1", profile: str = "
         n_failed = part.loc[part["run"].isin(failed), "run"].nunique()
         left.set(title=f"{dataset}: every run, {PROFILE_LABEL.get(profile, profile)}"
                        + (f" ({n_failed} did not train)" if n_failed else ""), ylabel="test top-1 (%)", ylim=(0, 100))
-        if trained.empty:
+        if ran.empty:
             zoom.set_axis_off()
             continue
-        sns.lineplot(data=trained, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
+        sns.lineplot(data=ran, x="epoch", y=metric, hue="row", hue_order=order, units="run", estimator=None,
                      lw=0.8, ax=zoom)
-        late = trained[trained["epoch"] > trained["epoch"].max() * 0.05]
-        low = (late if len(late) else trained).groupby("row")[metric].quantile(0.02).min()
-        zoom.set(title=f"{dataset}: zoom on the {trained['run'].nunique()} runs that trained", ylabel="test top-1 (%)",
-                 ylim=(low, trained[metric].max() + 0.1 * (trained[metric].max() - low)))
+        late = ran[ran["epoch"] > ran["epoch"].max() * 0.05]
+        low = (late if len(late) else ran).groupby("row")[metric].quantile(0.02).min()
+        zoom.set(title=f"{dataset}: zoom on the {ran['run'].nunique()} runs that trained", ylabel="test top-1 (%)",
+                 ylim=(low, ran[metric].max() + 0.1 * (ran[metric].max() - low)))
         zoom.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
@@ -128,16 +128,16 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
 
     points, each = fig4_frame(runs, metric), fig4_runs(runs, metric).rename(columns={"x": "baseline epochs"})
     ends = runs[runs["row"].isin(["ce", "focusnet"])].dropna(subset=[metric])
-    ends = ends[[not at_chance(v, d) for v, d in zip(ends[metric], ends["dataset"])]]
+    ends = ends[trained(ends, metric)]
     panels = points.groupby(["dataset", "profile"], sort=False)
     fig, axes = plt.subplots(2, max(1, panels.ngroups), figsize=(5 * max(1, panels.ngroups), 6.4), squeeze=False,
                              height_ratios=(3.6, 2.4))
     for ax, zoom, ((dataset, profile), part) in zip(axes[0], axes[1], panels):
         mine = each[(each["dataset"] == dataset) & (each["profile"] == profile)]
-        trained, failed = mine[mine["trained"]], mine[~mine["trained"]]
+        ran, failed = mine[mine["trained"]], mine[~mine["trained"]]
         sns.lineplot(data=part, x="baseline epochs", y="mean of runs that trained", hue="series",
                      hue_order=list(FIG4_SERIES.values()), marker="o", ax=ax)
-        sns.scatterplot(data=trained, x="baseline epochs", y=metric, hue="series", hue_order=list(FIG4_SERIES.values()),
+        sns.scatterplot(data=ran, x="baseline epochs", y=metric, hue="series", hue_order=list(FIG4_SERIES.values()),
                         alpha=0.35, s=14, legend=False, ax=ax)
         seeds = set(mine.loc[mine["row"] == "focusnet_on_teacher", "seed"])  # the seeds of this panel's FocusNet runs
         full = summarise(ends[(ends["dataset"] == dataset) & (ends["profile"] == profile) & ends["seed"].isin(seeds)],
@@ -150,7 +150,7 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
             ax.annotate("0 epochs: untrained\nbranch (our addition)", (0, 0), xycoords=("data", "axes fraction"),
                         xytext=(3, 4), textcoords="offset points", fontsize=7, color="dimgray")
         if len(failed):
-            low = min(trained[metric].min(), ax.get_ylim()[0])
+            low = min(ran[metric].min(), ax.get_ylim()[0])
             ax.set_ylim(bottom=low - 0.5)
             ax.scatter(failed["baseline epochs"], [low - 0.5] * len(failed), marker="v", s=40, color="tab:red",
                        clip_on=False, zorder=3,
@@ -161,7 +161,7 @@ def fig4_plot(runs: pd.DataFrame, metric: str = "test_top1"):
         ax.set(title=f"{dataset} — {PROFILE_LABEL.get(profile, profile)}, {seeds}", ylabel="test top-1 (%)")
         ax.legend(fontsize=7)
         focus = part[part["row"] == "focusnet_on_teacher"]
-        near = trained[trained["row"] == "focusnet_on_teacher"]
+        near = ran[ran["row"] == "focusnet_on_teacher"]
         sns.lineplot(data=focus, x="baseline epochs", y="mean of runs that trained", marker="o", color="tab:orange",
                      ax=zoom)
         zoom.scatter(near["baseline epochs"], near[metric], color="tab:orange", alpha=0.35, s=14)
@@ -188,7 +188,7 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
 
     if frame.empty:
         return None
-    trained = runs[[not at_chance(v, d) for v, d in zip(runs[metric], runs["dataset"])]]
+    ok = runs[trained(runs, metric)]
     fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.7 * len(frame)))
     seen: set[str] = set()
 
@@ -196,7 +196,7 @@ def plot_decisions(runs: pd.DataFrame, frame: pd.DataFrame, baseline: str = "ce"
         return None if label in seen else seen.add(label) or label
 
     for i, (_, r) in enumerate(frame.iterrows()):
-        pg = paired_gains(trained, r["row"], baseline, metric)
+        pg = paired_gains(ok, r["row"], baseline, metric)
         same = (pg["dataset"] == r["dataset"]) & (pg["model"] == r["model"]) & (pg["profile"] == r["profile"])
         gains = pg[same]["gain"]
         ax.scatter(gains, [i] * len(gains), color="tab:blue", alpha=0.6, s=18, zorder=3,

@@ -12,7 +12,7 @@ import pandas as pd
 from .. import datasets, paper
 from ..experiments import FOCUSNET_VARIANTS, plan, run_plan
 from ..store import ResultsStore
-from .evidence import at_chance
+from .evidence import at_chance, trained
 
 #: Our method names whose paper row carries another key (Table 7's single "Tf-KD" row).
 PAPER_ROW = {"tfkd_self": "tfkd", "tfkd_reg": "tfkd"}
@@ -72,9 +72,9 @@ def summarise_trained(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataF
     if every.empty:
         return every.assign(**{"did not train": pd.Series(dtype=int)})
     done = runs.dropna(subset=[metric])
-    trained = summarise(done[[not at_chance(v, d) for v, d in zip(done[metric], done["dataset"])]], metric)
+    ok = summarise(done[trained(done, metric)], metric)
     out = every[[*keys, "n", "seeds"]].rename(columns={"n": "finished"}).merge(
-        trained.drop(columns="seeds"), on=keys, how="left")
+        ok.drop(columns="seeds"), on=keys, how="left")
     out["n"] = out["n"].fillna(0).astype(int)
     out["did not train"] = out["finished"] - out["n"]
     return out[[*keys, "mean", "std", "n", "seeds", "did not train"]]
@@ -194,10 +194,10 @@ def paired_gains(
     a = runs[runs["row"] == method].set_index(keys)[metric]
     b = runs[runs["row"] == baseline].set_index(keys)[metric]
     both = pd.concat({method: a, baseline: b}, axis=1).dropna().reset_index()
-    trained = [not (at_chance(x, d) or at_chance(y, d))
+    both_ok = [not (at_chance(x, d) or at_chance(y, d))
                for x, y, d in zip(both[method], both[baseline], both["dataset"])]
-    both["gain"] = (both[method] - both[baseline]).round(4).where(trained)
-    return both.assign(**{"both trained": trained})
+    both["gain"] = (both[method] - both[baseline]).round(4).where(both_ok)
+    return both.assign(**{"both trained": both_ok})
 
 
 def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metric: str = "test_top1",
@@ -253,10 +253,10 @@ def fig4_frame(runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
     each = fig4_runs(runs, metric)
     keys = ["row", "dataset", "model", "profile", "epochs", "x"]
     out = summarise(each, metric)
-    trained = summarise(each[each["trained"]], metric)[keys + ["mean"]].rename(
+    kept = summarise(each[each["trained"]], metric)[keys + ["mean"]].rename(
         columns={"mean": "mean of runs that trained"})
     failed = each[~each["trained"]].groupby(keys, dropna=False).size().rename("did not train").reset_index()
-    out = out.merge(trained, on=keys, how="left").merge(failed, on=keys, how="left")
+    out = out.merge(kept, on=keys, how="left").merge(failed, on=keys, how="left")
     out["did not train"] = out["did not train"].fillna(0).astype(int)
     out["series"] = out["row"].map(FIG4_SERIES)
     return out.rename(columns={"x": "baseline epochs"})

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -83,6 +83,15 @@ print(seeds.round(2).to_string(na_rep="—") if len(seeds) else "no full-protoco
 # %%
 ablation_gains = report.gains(runs[runs["profile"] == "paper"], ["lcls", "lcls+rent", "lcls+ratt", "lcls+ratt+rent"], table=10)
 report.styled(ablation_gains.drop(columns="profile"))  # full protocol only
+
+# %% [markdown]
+# What each term adds, the comparisons of the paper's claim for this table (the findings page
+# judges them): L_cls over the baseline, then R_att and R_ent each over L_cls alone, paired by seed
+# (both runs of a pair trained); the paper's gain is its row minus the other row.
+
+# %%
+report.styled(report.gains_over(runs[runs["profile"] == "paper"], report.findings.ABLATION_PAIRS, table=10)
+              .drop(columns="profile"))
 
 # %% [markdown]
 # Runs that did not train, the dead ReLU units of every run (`python -m focuslib.diagnostics`), and

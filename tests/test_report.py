@@ -152,6 +152,22 @@ def test_paired_gains_say_whether_both_runs_trained_and_gains_use_only_those_pai
     assert g["baseline, same seeds"] == "98.90 ± 0.14 (n=2)"
 
 
+def test_gains_over_compares_each_term_with_the_row_without_it():
+    # Table 10's claim: R_ent adds to L_cls alone, paired by seed; the paper's CUB-200 numbers are
+    # 61.10 (L_cls + R_entropy) and 56.82 (L_cls): a paper gain of +4.28.
+    runs = _runs({("ce", 0): 50.0, ("lcls", 0): 57.0, ("lcls+rent", 0): 61.0,
+                  ("ce", 1): 51.0, ("lcls", 1): 56.0, ("lcls+rent", 1): 60.0,
+                  ("ce", 2): 50.5, ("lcls", 2): 0.3, ("lcls+rent", 2): 62.0})  # L_cls seed 2 did not train
+    out = report.gains_over(runs, [("lcls", "ce"), ("lcls+rent", "lcls")], table=10).set_index("comparison")
+    assert list(out.index) == ["lcls − ce", "lcls+rent − lcls"]
+    rent = out.loc["lcls+rent − lcls"]
+    # seeds 0, 1: +4.0 and +4.0 over L_cls; seed 2 left out (its L_cls run is at chance)
+    assert rent["paired gain"] == "4.00 ± 0.00 (n=2)" and rent["seeds gaining"] == "2/2 (1 left out)"
+    assert rent["other, same seeds"] == "56.50 ± 0.71 (n=2)"
+    assert rent["paper gain"] == pytest.approx(4.28)
+    assert out.loc["lcls − ce", "paper gain"] == pytest.approx(6.53)  # 56.82 - 50.29
+
+
 def test_status_marks_missing_data(tmp_path):
     status = report.status(results_dir=str(tmp_path / "empty"), data_root=str(tmp_path / "nodata"))
     assert len(status) == len(status.drop_duplicates(["table", "method", "data set", "model"]))

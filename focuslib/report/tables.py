@@ -233,6 +233,17 @@ def gains(runs: pd.DataFrame, methods: Sequence[str], baseline: str = "ce", metr
                                        "paper gain"])
 
 
+def gains_over(runs: pd.DataFrame, pairs: Sequence[tuple[str, str]], metric: str = "test_top1",
+               table: str | int = 2) -> pd.DataFrame:
+    """:func:`gains` of each ``(row, other)`` of ``pairs`` over ``other`` instead of the baseline,
+    e.g. what one term of Eq. 12 adds to L_cls alone (Table 10); ``comparison`` names the pair
+    ("row − other") and the paper's gain is the paper's ``row`` minus its ``other``."""
+    parts = [gains(runs, [row], baseline=other, metric=metric, table=table).assign(method=f"{row} − {other}")
+             for row, other in pairs]
+    return pd.concat(parts, ignore_index=True).rename(
+        columns={"method": "comparison", "baseline, same seeds": "other, same seeds"})
+
+
 FIG4_SERIES = {"teacher": "poorly-trained baseline", "focusnet_on_teacher": "FocusNet on it"}
 
 

@@ -8,7 +8,9 @@ frozen baseline/teacher). A run whose configuration differs from a finished one 
 epochs continues from that one's checkpoint (:meth:`ResultsStore.prefix`); a finished run keeps
 its checkpoint for that unless the runtime says otherwise (the smoke profile's
 ``keep_checkpoints: false``). Checkpoints and
-weights are never committed; the small text artifacts of the ``paper`` profile are. While a
+weights are never committed; the small text artifacts of the ``paper`` profile are (a two-stage
+run that needs a committed baseline's weights trains it again in ``<root>/.retrain``, and only the
+weights move into its folder: :func:`focuslib.train.retrain_weights`). While a
 process trains a run, ``train.lock`` names it, so a second process (another terminal, a second
 background job, a cluster job on another machine) never writes the same folder.
 
@@ -50,6 +52,9 @@ LOCK = "train.lock"
 HEARTBEAT_SECONDS = 60.0
 #: ... and a lock of another host not refreshed for this long is stale (its holder died).
 LEASE_SECONDS = 600.0
+#: The scratch store inside a store's root where a finished run whose weights are missing is
+#: trained again (:func:`focuslib.train.retrain_weights`), never read as results.
+RETRAIN_DIR = ".retrain"
 #: The sidecar beside a checkpoint or weights file holding the sha256 the store wrote it with.
 DIGEST_SUFFIX = ".sha256.json"
 #: The files the trainer writes into a run folder (through :func:`atomic_write_bytes`), sidecars included.

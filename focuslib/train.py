@@ -22,6 +22,7 @@ import os
 import pickle
 import platform
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -48,6 +49,8 @@ from .models import create_model
 from .resolve import baseline_of, resolve
 from .store import (
     CHECKPOINT,
+    DIGEST_SUFFIX,
+    RETRAIN_DIR,
     WEIGHTS,
     ResultsStore,
     read_recorded,
@@ -281,13 +284,13 @@ def check_buildable(cfg: RunConfig) -> None:
 
 def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> nn.Module:
     """The finished model of ``cfg`` in eval mode with gradients off (trains it if missing)."""
-    result = run(cfg, runtime=Runtime(**{**runtime.__dict__, "stop_after_epochs": None, "on_step": None}), store=store)
+    runtime = Runtime(**{**runtime.__dict__, "stop_after_epochs": None, "on_step": None})
+    result = run(cfg, runtime=runtime, store=store)
     weights = result.run_dir / WEIGHTS
     if not weights.exists():  # e.g. a committed result without its weights: retrain, deterministically
         with _lock(store, cfg):
             if not weights.exists():  # another process may have retrained them since the check above
-                _log(runtime, f"weights of {cfg.label()} missing in {result.run_dir}; retraining them")
-                result = _train(cfg, store, runtime, device)
+                retrain_weights(cfg, store, runtime, device)
     state = load_torch(weights)
     spec = datasets.get_spec(cfg.dataset)
     model, method = build(cfg, state["num_classes"], spec.in_channels, device)
@@ -296,6 +299,28 @@ def load_frozen(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: t
     method.load_state_dict(state["method"])
     method.eval().requires_grad_(False)
     return _Predictor(model, method).eval()
+
+
+def retrain_weights(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> None:
+    """Give the finished run ``cfg`` of ``store`` its missing weights (a committed run carries none) by
+    training it again in the scratch store ``<store>/.retrain`` (resumable after a stop), so that its
+    record stays as committed and readable meanwhile; then move the weights into its folder. A final
+    accuracy other than the record's (another CPU or library) is logged: a two-stage run records the
+    sha256 of the weights it used. Call it holding the run's lock."""
+    scratch = ResultsStore(store.root / RETRAIN_DIR)
+    _log(runtime, f"weights of {cfg.label()} missing in {store.run_dir(cfg)}; retraining them in {scratch.root}")
+    result = _train(cfg, scratch, runtime, device, teachers=store)
+    if _dist_info()[0] == 0:
+        recorded, again = store.final(cfg) or {}, result.final or {}
+        differ = {k: (recorded.get(k), again.get(k)) for k in ("test_top1", "test_loss")
+                  if recorded.get(k) != again.get(k)}
+        if differ:
+            _log(runtime, f"warning: the retrained {cfg.label()} differs from its record (record, retrained): {differ}")
+        for name in (WEIGHTS, WEIGHTS + DIGEST_SUFFIX):
+            os.replace(result.run_dir / name, store.run_dir(cfg) / name)
+        shutil.rmtree(result.run_dir)
+    if dist.is_initialized():
+        dist.barrier()  # the other ranks load the weights once rank 0 has moved them
 
 
 class _Predictor(nn.Module):
@@ -338,7 +363,10 @@ def _lock(store: ResultsStore, cfg: RunConfig) -> contextlib.AbstractContextMana
     return store.lock(cfg) if _dist_info()[0] == 0 else contextlib.nullcontext()
 
 
-def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device) -> RunResult:
+def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.device, *,
+           teachers: ResultsStore | None = None) -> RunResult:
+    """Train ``cfg`` into ``store`` (resuming from its checkpoint there); its frozen baseline/teacher
+    comes from ``teachers`` (default: ``store``)."""
     rank, world = _dist_info()
     if cfg.batch_size % world:
         raise ValueError(f"batch size {cfg.batch_size} is the global batch, split evenly over the {world} processes: "
@@ -350,7 +378,8 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
     spec = datasets.get_spec(cfg.dataset)
     augment = (spec.augmentation != "none") if cfg.augment is None else cfg.augment
 
-    teacher = load_frozen(cfg.teacher, store, runtime, device) if cfg.teacher is not None else None
+    teachers = teachers or store
+    teacher = load_frozen(cfg.teacher, teachers, runtime, device) if cfg.teacher is not None else None
     with deterministic_algorithms(deterministic):
         common = dict(root=runtime.data_root, device=device, dataset_kwargs=dict(cfg.dataset_kwargs),
                       num_workers=runtime.num_workers)
@@ -390,7 +419,8 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             _log(runtime, f"{verb} {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
         if rank == 0:
             facts = {**_runtime_facts(runtime, device, amp, channels_last, deterministic, world),
-                     **({"teacher_weights_sha256": _sha256(store.run_dir(cfg.teacher) / WEIGHTS)} if teacher else {}),
+                     **({"teacher_weights_sha256": _sha256(teachers.run_dir(cfg.teacher) / WEIGHTS)}
+                        if teacher else {}),
                      "start_epoch": start_epoch, **({"continued_from": continued_from} if continued_from else {})}
             store.start(cfg, facts, earlier=store.processes(store.run_dir(source)) if source else ())
 

@@ -71,6 +71,26 @@ def test_store_reuses_the_baseline(results_dir):
     assert not again.trained and again.final == first.final
 
 
+def test_a_baseline_without_its_weights_is_retrained_beside_its_record(results_dir):
+    # A fresh clone's committed baseline carries config, metrics and final but no model.pt.
+    store = ResultsStore(results_dir)
+    base = run(tiny(epochs=2, milestones=()), runtime=quiet(results_dir), store=store)
+    original = load_torch(base.run_dir / "model.pt")["model"]
+    record = {name: (base.run_dir / name).read_bytes() for name in ("config.yaml", "metrics.jsonl", "final.json")}
+    for name in ("model.pt", "model.pt.sha256.json"):
+        (base.run_dir / name).unlink()
+    focus = run(tiny(method="focusnet", epochs=1, milestones=(), teacher=base.cfg), runtime=quiet(results_dir),
+                store=store)
+    # the record stays as it was (readable while the weights retrain elsewhere), the weights are back
+    assert {name: (base.run_dir / name).read_bytes() for name in record} == record
+    again = load_torch(base.run_dir / "model.pt")["model"]
+    assert all(torch.equal(original[k], again[k]) for k in original)
+    assert not list((results_dir / ".retrain").glob("*/*/*"))  # the scratch run is gone
+    used = yaml.safe_load((focus.run_dir / "config.yaml").read_text())
+    digest = json.loads((base.run_dir / "model.pt.sha256.json").read_text())["sha256"]
+    assert json.dumps(used).count(digest) == 1  # the FocusNet run names the weights it used
+
+
 def test_store_refuses_a_folder_holding_another_config(results_dir):
     store = ResultsStore(results_dir)
     cfg = tiny(epochs=1, milestones=())

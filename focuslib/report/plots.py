@@ -237,7 +237,7 @@ def plot_status_grid(grid: pd.DataFrame):
     fig, ax = plt.subplots(figsize=(1.1 * grid.shape[1] + 3.5, 0.24 * grid.shape[0] + 1.6))
     ax.imshow(codes.to_numpy(), cmap=ListedColormap([STATE_COLOURS[s] for s in CELL_STATES]), vmin=-0.5,
               vmax=len(CELL_STATES) - 0.5, aspect="auto", interpolation="nearest")
-    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=30, ha="right")
+    ax.set_xticks(range(grid.shape[1]), grid.columns, rotation=30, ha="left", rotation_mode="anchor")  # labels on top
     ax.set_yticks(range(grid.shape[0]), grid.index, fontsize=8)
     ax.set_xticks([x - 0.5 for x in range(1, grid.shape[1])], minor=True)
     ax.set_yticks([y - 0.5 for y in range(1, grid.shape[0])], minor=True)

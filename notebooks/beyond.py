@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -79,7 +79,7 @@ report.styled(accuracy.drop(columns=compared))
 # %%
 report.styled(accuracy[["method", "data set", *compared]])
 
-# %%
+# %% tags=["remove-cell"]
 # NBVAL_CHECK_OUTPUT
 print(accuracy.to_string(index=False))
 

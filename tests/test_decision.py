@@ -122,7 +122,8 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
         ("focusnet", 0, 0.5), ("focusnet", 1, 0.2), ("focusnet[official]", 0, -0.4)]
     text = describe_preregistration(CIFAR10_REDUCED, runs)
     assert text.startswith("**CIFAR-10, reduced protocol on CPU (our addition): interim reading, 3 of 5 seeds.** "
-                           "The pre-registration asks for its decision when the baseline has finished 5 seeds; "
+                           "The pre-registration asks for its decision when the baseline and every judged row "
+                           "have finished 5 seeds; "
                            "until then every outcome below is interim.")
     assert "1 of 3 run(s) did not train" in text
     assert "**focusnet[official]** (cifar10, post-hoc, reported apart, 1 seed pair(s)" in text
@@ -139,8 +140,8 @@ def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
     assert MNIST_DECISIVE.rows == ("focusnet", "lcls+rent", "focusnet[d_attached]")
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
-        "**MNIST, decisive: interim reading, 1 of 15 seeds.** The pre-registration asks for its decision when the "
-        "baseline has finished 15 seeds")
+        "**MNIST, decisive: interim reading, 0 of 15 seeds.** The pre-registration asks for its decision when the "
+        "baseline and every judged row have finished 15 seeds")  # lcls+rent has no seed yet
 
 
 def test_an_interval_end_that_two_decimals_would_show_as_zero_gets_a_third():
@@ -162,17 +163,32 @@ def test_covering_finds_the_analysis_that_judges_a_row_or_takes_it_as_baseline()
     assert set(PREREGISTRATIONS) == {MNIST_DECISIVE, CIFAR10_REDUCED}
 
 
-def test_the_reading_says_interim_until_the_baseline_has_the_seeds_the_decision_asks_for():
-    fourteen = _runs({"ce": [99.0] * 14, "focusnet": [99.1] * 14})
-    assert MNIST_DECISIVE.reading(fourteen) == "MNIST, decisive: interim reading, 14 of 15 seeds"
-    sixteen = _runs({"ce": [99.0] * 16, "focusnet": [99.1] * 3})  # the baseline's seeds count, not a row's
+def test_the_reading_says_interim_until_the_baseline_and_every_judged_row_have_the_seeds_asked_for():
+    both = {"ce": [99.0] * 14, "focusnet": [99.1] * 14, "lcls+rent": [99.2] * 14}
+    assert MNIST_DECISIVE.reading(_runs(both)) == "MNIST, decisive: interim reading, 14 of 15 seeds"
+    sixteen = _runs({row: [99.0] * 16 for row in both})
     assert MNIST_DECISIVE.reading(sixteen) == "MNIST, decisive: decision at 16 seeds"
     assert describe_preregistration(MNIST_DECISIVE, sixteen).startswith(
         "**MNIST, decisive: decision at 16 seeds.**\n\n- **ce** (mnist, the baseline of every pair)")
     assert MNIST_DECISIVE.reading(sixteen.iloc[0:0]) == "MNIST, decisive: interim reading, 0 of 15 seeds"
     # seeds outside the pre-registered 0-19 are not its runs
-    outside = _runs({"ce": [99.0] * 25}).query("seed >= 10")
-    assert MNIST_DECISIVE.baseline_seeds(outside) == 10 and not MNIST_DECISIVE.decided(outside)
+    outside = _runs({row: [99.0] * 25 for row in both}).query("seed >= 10")
+    assert MNIST_DECISIVE.finished_seeds(outside) == 10 and not MNIST_DECISIVE.decided(outside)
+    # a post-hoc row reported apart does not hold the decision back
+    assert MNIST_DECISIVE.finished_seeds(_runs({**both, "focusnet[d_attached]": [99.0] * 3})) == 14
+
+
+def test_a_baseline_ahead_of_a_judged_row_is_no_decision_at_the_baselines_seeds():
+    # CIFAR-10 reduced as it stood: ce seeds 0-4 finished, focusnet seeds 0-1
+    runs = _runs({"ce": [85.5, 84.9, 85.2, 85.2, 85.5], "focusnet": [83.9, 84.7]})
+    assert CIFAR10_REDUCED.finished_seeds(runs) == 2 and not CIFAR10_REDUCED.decided(runs)
+    assert CIFAR10_REDUCED.progress(runs) == "interim reading, 2 of 5 seeds"
+    # a seed at which the judged row has a run but the baseline has none does not count either
+    ahead = _runs({"ce": [85.5, 84.9], "focusnet": [83.9, 84.7, 84.0]})
+    assert CIFAR10_REDUCED.finished_seeds(ahead) == 2
+    # a run that did not train is finished: it counts (and is reported as a failure, apart)
+    failed = _runs({"ce": [85.5] * 5, "focusnet": [83.9, 84.7, 10.0, 84.1, 84.2]})
+    assert CIFAR10_REDUCED.progress(failed) == "decision at 5 seeds"
 
 
 def test_the_d_attached_variant_is_reported_apart_as_book_preregistration_md_says():
@@ -203,7 +219,8 @@ def test_the_strip_plot_labels_each_row_with_its_pairs_and_marks_the_post_hoc_on
 
     runs = _runs({"ce": [99.0, 99.1, 99.2], "focusnet": [98.9, 99.0, 99.3],
                   "focusnet[d_attached]": [99.2, 99.0, 10.0]})
-    fig = plot_decisions(runs, MNIST_DECISIVE.decide(runs), title=MNIST_DECISIVE.reading(runs))
+    shown = MNIST_DECISIVE.only("focusnet", "focusnet[d_attached]")  # lcls+rent, judged too, has no run here
+    fig = plot_decisions(runs, shown.decide(runs), title=shown.reading(runs))
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels == ["focusnet (mnist, n=3)", "focusnet[d_attached] (mnist, n=2, post-hoc)"]
     assert fig._suptitle.get_text() == "MNIST, decisive: interim reading, 3 of 15 seeds"

@@ -178,19 +178,24 @@ class Preregistration:
         out = pd.concat([pd.DataFrame(), *frames], ignore_index=True)
         return out.reindex(columns=["row", "dataset", "model", "seed", "row's", self.baseline, "gain"])
 
-    def baseline_seeds(self, runs: pd.DataFrame) -> int:
-        """How many of :attr:`seeds` the baseline has finished in ``runs`` (e.g. :meth:`runs`)."""
-        mine = runs[(runs["row"] == self.baseline) & runs["seed"].isin(self.seeds)] if len(runs) else runs
-        return int(mine["seed"].nunique()) if len(mine) else 0
+    def finished_seeds(self, runs: pd.DataFrame) -> int:
+        """How many of :attr:`seeds` have a finished run (trained or not) of the baseline and of every
+        row it :attr:`judges` in ``runs`` (e.g. :meth:`runs`): the n of "seeds finished" in
+        ``book/preregistration.md``; a seed the baseline has but a judged row lacks is not one."""
+        if not len(runs):
+            return 0
+        mine = runs[runs["seed"].isin(self.seeds)]
+        have = [set(mine.loc[mine["row"] == row, "seed"]) for row in (self.baseline, *self.judges)]
+        return len(set.intersection(*have))
 
     def decided(self, runs: pd.DataFrame) -> bool:
-        """Whether the baseline has the :attr:`decided_at` seeds the decision asks for."""
-        return self.baseline_seeds(runs) >= self.decided_at
+        """Whether the :attr:`decided_at` seeds the decision asks for are finished (:meth:`finished_seeds`)."""
+        return self.finished_seeds(runs) >= self.decided_at
 
     def progress(self, runs: pd.DataFrame) -> str:
         """How far the analysis has come on ``runs``: "interim reading, 11 of 15 seeds" until
         :meth:`decided`, then "decision at 15 seeds"."""
-        seeds = self.baseline_seeds(runs)
+        seeds = self.finished_seeds(runs)
         if seeds < self.decided_at:  # not decided()
             return f"interim reading, {seeds} of {self.decided_at} seeds"
         return f"decision at {seeds} seeds"
@@ -252,10 +257,10 @@ def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None
 
 def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str:
     """How far ``prereg`` has come (:meth:`Preregistration.reading`: an interim reading until the
-    baseline has the seeds at which it asks for its decision) and :func:`describe_decisions` of its
-    ``runs`` (:meth:`Preregistration.runs`)."""
+    baseline and every judged row have the seeds at which it asks for its decision) and
+    :func:`describe_decisions` of its ``runs`` (:meth:`Preregistration.runs`)."""
     head = f"**{prereg.reading(runs)}.**" + ("" if prereg.decided(runs) else
-                                             f" The pre-registration asks for its decision when the baseline has "
-                                             f"finished {prereg.decided_at} seeds; until then every outcome below "
-                                             "is interim.")
+                                             f" The pre-registration asks for its decision when the baseline and "
+                                             f"every judged row have finished {prereg.decided_at} seeds; until "
+                                             "then every outcome below is interim.")
     return head + "\n\n" + describe_decisions(prereg.decide(runs), baseline_failures(runs, prereg.baseline))

@@ -223,8 +223,8 @@ def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.Da
     """One comparison of ``claim``: ``a`` against ``b`` on ``dataset`` and ``model`` from the finished
     ``runs`` of ``profile``. Under another protocol than the paper's, the paper's numbers are those
     of its own model for the data set (never compared: the part only states them). Where a
-    pre-registered analysis judges the comparison, its ``stage`` (an interim reading at n of 15
-    seeds, or the decision)."""
+    pre-registered analysis judges the comparison, its ``stage`` for ``a`` (an interim reading at n
+    of 15 seeds, or the decision)."""
     here = runs[(runs["dataset"] == dataset) & (runs["model"] == model)]
     pg = (paired_gains(here, a, b) if {a, b} <= set(here["row"])
           else pd.DataFrame(columns=[a, b, "gain", "seed", "both trained"]))
@@ -238,7 +238,7 @@ def _gain_part(claim: Claim, runs: pd.DataFrame, cells: pd.DataFrame, ref: pd.Da
     prereg = covering(a, dataset, profile)
     return {
         "claim": claim.key, "profile": profile, "row": a, "against": b, "dataset": dataset, "model": model, "n": n,
-        "stage": prereg.progress(here) if prereg and b == prereg.baseline and n else "",
+        "stage": prereg.only(a).progress(here) if prereg and b == prereg.baseline and n else "",
         "did not train": len(pg) - n,
         "ours": fmt(ok[a].mean(), ok[a].std(ddof=1), n).split(" (n=")[0] if n else "—",
         "theirs": fmt(ok[b].mean(), ok[b].std(ddof=1), n).split(" (n=")[0] if n else "—",

@@ -123,7 +123,7 @@ def test_the_cifar10_preregistration_reads_the_reduced_runs_and_keeps_the_post_h
     text = describe_preregistration(CIFAR10_REDUCED, runs)
     assert text.startswith("**CIFAR-10, reduced protocol on CPU (our addition): interim reading, 3 of 5 seeds.** "
                            "The pre-registration asks for its decision when the baseline and every judged row "
-                           "have finished 5 seeds; "
+                           "have finished seeds 0–4; "
                            "until then every outcome below is interim.")
     assert "1 of 3 run(s) did not train" in text
     assert "**focusnet[official]** (cifar10, post-hoc, reported apart, 1 seed pair(s)" in text
@@ -141,7 +141,7 @@ def test_the_mnist_preregistration_asks_for_its_decision_at_15_seeds():
     assert MNIST_DECISIVE.decided_at == 15 and MNIST_DECISIVE.profile == "paper"
     assert describe_preregistration(MNIST_DECISIVE, _runs({"ce": [99.0], "focusnet": [99.1]})).startswith(
         "**MNIST, decisive: interim reading, 0 of 15 seeds.** The pre-registration asks for its decision when the "
-        "baseline and every judged row have finished 15 seeds")  # lcls+rent has no seed yet
+        "baseline and every judged row have finished seeds 0–14")  # lcls+rent has no seed yet
 
 
 def test_an_interval_end_that_two_decimals_would_show_as_zero_gets_a_third():
@@ -166,14 +166,20 @@ def test_covering_finds_the_analysis_that_judges_a_row_or_takes_it_as_baseline()
 def test_the_reading_says_interim_until_the_baseline_and_every_judged_row_have_the_seeds_asked_for():
     both = {"ce": [99.0] * 14, "focusnet": [99.1] * 14, "lcls+rent": [99.2] * 14}
     assert MNIST_DECISIVE.reading(_runs(both)) == "MNIST, decisive: interim reading, 14 of 15 seeds"
+    fifteen = _runs({row: [99.0] * 15 for row in both})
+    assert MNIST_DECISIVE.reading(fifteen) == "MNIST, decisive: decision at 15 seeds"
+    assert describe_preregistration(MNIST_DECISIVE, fifteen).startswith(
+        "**MNIST, decisive: decision at 15 seeds** (seeds 0–14, the decision the pre-registration asks for)."
+        "\n\n- **ce** (mnist, the baseline of every pair): 0 of 15 run(s)")
     sixteen = _runs({row: [99.0] * 16 for row in both})
-    assert MNIST_DECISIVE.reading(sixteen) == "MNIST, decisive: decision at 16 seeds"
-    assert describe_preregistration(MNIST_DECISIVE, sixteen).startswith(
-        "**MNIST, decisive: decision at 16 seeds.**\n\n- **ce** (mnist, the baseline of every pair)")
+    assert MNIST_DECISIVE.reading(sixteen) == "MNIST, decisive: decision at 15 seeds; reading at 16"
     assert MNIST_DECISIVE.reading(sixteen.iloc[0:0]) == "MNIST, decisive: interim reading, 0 of 15 seeds"
     # seeds outside the pre-registered 0-19 are not its runs
     outside = _runs({row: [99.0] * 25 for row in both}).query("seed >= 10")
     assert MNIST_DECISIVE.finished_seeds(outside) == 10 and not MNIST_DECISIVE.decided(outside)
+    # 15 seeds finished, but not the decision's 0-14: still interim
+    gap = _runs({row: [99.0] * 16 for row in both}).query("seed != 3")
+    assert MNIST_DECISIVE.reading(gap) == "MNIST, decisive: interim reading at 15 seeds, 14 of the decision's 15"
     # a post-hoc row reported apart does not hold the decision back
     assert MNIST_DECISIVE.finished_seeds(_runs({**both, "focusnet[d_attached]": [99.0] * 3})) == 14
 
@@ -199,6 +205,26 @@ def test_the_d_attached_variant_is_reported_apart_as_book_preregistration_md_say
     assert frame.loc["focusnet[d_attached]", "post hoc"] and not frame.loc["focusnet", "post hoc"]
     assert "**focusnet[d_attached]** (mnist, post-hoc, reported apart, 2 seed pair(s)" in describe_preregistration(
         MNIST_DECISIVE, runs)
+
+
+def test_seeds_past_the_decisions_add_a_reading_at_every_finished_seed_and_leave_the_decision_as_it_was():
+    # seeds 0-14: focusnet 0.1 below ce; seeds 15-19: 1.0 above, which moves the all-seed mean only
+    ce = [99.0 + 0.01 * s for s in range(20)]
+    runs = _runs({"ce": ce, "focusnet": [v - 0.1 + 0.001 * s for s, v in enumerate(ce[:15])]
+                  + [v + 1.0 for v in ce[15:]], "lcls+rent": ce})
+    decision = MNIST_DECISIVE.at_decision()
+    assert decision.seeds == tuple(range(15)) and decision.judges == MNIST_DECISIVE.judges
+    at15 = decision.decide(runs).set_index("row").loc["focusnet"]
+    assert at15["pairs"] == 15 and at15["paired gain"] == pytest.approx(-0.1 + 0.007)
+    every = MNIST_DECISIVE.decide(runs).set_index("row").loc["focusnet"]
+    assert every["pairs"] == 20 and every["paired gain"] == pytest.approx((15 * (-0.1 + 0.007) + 5 * 1.0) / 20)
+    text = describe_preregistration(MNIST_DECISIVE, runs)
+    assert text.startswith("**MNIST, decisive: decision at 15 seeds** (seeds 0–14, the decision the "
+                           "pre-registration asks for).")
+    decision_part, reading_part = text.split("**Reading at all 20 finished seeds**")
+    assert "15 seed pair(s) that trained): paired gain -0.09 points" in decision_part
+    assert "20 seed pair(s) that trained): paired gain +0.18 points" in reading_part
+    assert "run as the pre-registration allows" in reading_part
 
 
 def test_a_page_shows_one_row_of_an_analysis_without_changing_it():

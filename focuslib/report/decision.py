@@ -168,10 +168,20 @@ class Preregistration:
         runs = experiments.run_plan(cells, results_dir=results_dir, train=False)
         return runs.dropna(subset=["test_top1"]) if "test_top1" in runs else runs.iloc[0:0]
 
+    def mine(self, runs: pd.DataFrame) -> pd.DataFrame:
+        """The runs of ``runs`` at :attr:`seeds` (a store's reading may hold others)."""
+        return runs[runs["seed"].isin(self.seeds)] if len(runs) else runs
+
+    def at_decision(self) -> Preregistration:
+        """The analysis the decision is read from: the first :attr:`decided_at` of :attr:`seeds`
+        (MNIST: seeds 0-14). Seeds past them, run as the pre-registration allows, add precision to
+        the reading at every finished seed; they never replace the decision."""
+        return replace(self, seeds=self.seeds[:self.decided_at])
+
     def pairs(self, runs: pd.DataFrame, metric: str = "test_top1") -> pd.DataFrame:
         """Per row of :attr:`rows` and seed where both it and the baseline of that seed trained:
         both accuracies and the paired ``gain`` (the points of :func:`preregistered`'s statistic)."""
-        done = _with_trained(runs, metric)
+        done = _with_trained(self.mine(runs), metric)
         trained = done[done["trained"]]
         frames = [paired_gains(trained, row, self.baseline, metric).rename(columns={row: "row's"}).assign(row=row)
                   for row in self.rows]
@@ -182,23 +192,29 @@ class Preregistration:
         """How many of :attr:`seeds` have a finished run (trained or not) of the baseline and of every
         row it :attr:`judges` in ``runs`` (e.g. :meth:`runs`): the n of "seeds finished" in
         ``book/preregistration.md``; a seed the baseline has but a judged row lacks is not one."""
-        if not len(runs):
+        mine = self.mine(runs)
+        if not len(mine):
             return 0
-        mine = runs[runs["seed"].isin(self.seeds)]
         have = [set(mine.loc[mine["row"] == row, "seed"]) for row in (self.baseline, *self.judges)]
         return len(set.intersection(*have))
 
     def decided(self, runs: pd.DataFrame) -> bool:
-        """Whether the :attr:`decided_at` seeds the decision asks for are finished (:meth:`finished_seeds`)."""
-        return self.finished_seeds(runs) >= self.decided_at
+        """Whether every seed of :meth:`at_decision` is finished (:meth:`finished_seeds`)."""
+        return self.at_decision().finished_seeds(runs) == self.decided_at
 
     def progress(self, runs: pd.DataFrame) -> str:
         """How far the analysis has come on ``runs``: "interim reading, 11 of 15 seeds" until
-        :meth:`decided`, then "decision at 15 seeds"."""
+        :meth:`decided` (or "interim reading at 15 seeds, 14 of the decision's 15" where a seed of
+        the decision is missing), then "decision at 15 seeds", and "decision at 15 seeds; reading at
+        17" once seeds past the decision's have finished."""
         seeds = self.finished_seeds(runs)
-        if seeds < self.decided_at:  # not decided()
-            return f"interim reading, {seeds} of {self.decided_at} seeds"
-        return f"decision at {seeds} seeds"
+        if not self.decided(runs):
+            if seeds < self.decided_at:
+                return f"interim reading, {seeds} of {self.decided_at} seeds"
+            return (f"interim reading at {seeds} seeds, {self.at_decision().finished_seeds(runs)} of the "
+                    f"decision's {self.decided_at}")
+        more = f"; reading at {seeds}" if seeds > self.decided_at else ""
+        return f"decision at {self.decided_at} seeds{more}"
 
     def reading(self, runs: pd.DataFrame) -> str:
         """:meth:`progress` after the title, for a heading or a figure's title."""
@@ -210,8 +226,9 @@ class Preregistration:
         return profile == self.profile and dataset in self.datasets and row in (self.baseline, *self.judges)
 
     def decide(self, runs: pd.DataFrame) -> pd.DataFrame:
-        """:func:`preregistered` over :attr:`rows`, with a ``post hoc`` column (the rows reported apart)."""
-        frame = preregistered(runs, self.rows, self.baseline, paper_model=self.paper_model)
+        """:func:`preregistered` over :attr:`rows` and the runs at :attr:`seeds`, with a ``post hoc``
+        column (the rows reported apart)."""
+        frame = preregistered(self.mine(runs), self.rows, self.baseline, paper_model=self.paper_model)
         return frame.assign(**{"post hoc": frame["row"].isin(self.apart)}) if len(frame) else frame
 
 
@@ -256,11 +273,30 @@ def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None
 
 
 def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str:
-    """How far ``prereg`` has come (:meth:`Preregistration.reading`: an interim reading until the
-    baseline and every judged row have the seeds at which it asks for its decision) and
-    :func:`describe_decisions` of its ``runs`` (:meth:`Preregistration.runs`)."""
-    head = f"**{prereg.reading(runs)}.**" + ("" if prereg.decided(runs) else
-                                             f" The pre-registration asks for its decision when the baseline and "
-                                             f"every judged row have finished {prereg.decided_at} seeds; until "
-                                             "then every outcome below is interim.")
-    return head + "\n\n" + describe_decisions(prereg.decide(runs), baseline_failures(runs, prereg.baseline))
+    """How far ``prereg`` has come and :func:`describe_decisions` of its ``runs``
+    (:meth:`Preregistration.runs`): an interim reading until every seed of the decision has
+    finished; then the decision at those seeds and, once seeds past them have finished, the
+    reading at every finished seed below it."""
+
+    def lines(analysis: Preregistration) -> str:
+        return describe_decisions(analysis.decide(runs), baseline_failures(analysis.mine(runs), analysis.baseline))
+
+    if not prereg.decided(runs):
+        return (f"**{prereg.reading(runs)}.** The pre-registration asks for its decision when the baseline and "
+                f"every judged row have finished seeds {_span(prereg.at_decision().seeds)}; until then every "
+                "outcome below is interim.\n\n" + lines(prereg))
+    decision = prereg.at_decision()
+    text = (f"**{prereg.title}: decision at {prereg.decided_at} seeds** (seeds {_span(decision.seeds)}, the "
+            f"decision the pre-registration asks for).\n\n" + lines(decision))
+    seeds = prereg.finished_seeds(runs)
+    if seeds > prereg.decided_at:
+        text += (f"\n\n**Reading at all {seeds} finished seeds** (seeds past the decision's, run as the "
+                 "pre-registration allows: they add precision and never replace the decision above).\n\n"
+                 + lines(prereg))
+    return text
+
+
+def _span(seeds: Sequence[int]) -> str:
+    """``0–14`` for a run of consecutive seeds, else the seeds listed."""
+    consecutive = list(seeds) == list(range(seeds[0], seeds[0] + len(seeds))) if seeds else False
+    return f"{seeds[0]}–{seeds[-1]}" if consecutive and len(seeds) > 1 else ", ".join(map(str, seeds))

@@ -10,7 +10,7 @@ its checkpoint for that unless the runtime says otherwise (the smoke profile's
 ``keep_checkpoints: false``). Checkpoints and
 weights are never committed; the small text artifacts of the ``paper`` profile are (a two-stage
 run that needs a committed baseline's weights trains it again in ``<root>/.retrain``, and only the
-weights move into its folder: :func:`focuslib.train.retrain_weights`). While a
+weights, with :data:`RETRAINED`, move into its folder: :func:`focuslib.train.retrain_weights`). While a
 process trains a run, ``train.lock`` names it, so a second process (another terminal, a second
 background job, a cluster job on another machine) never writes the same folder.
 
@@ -57,8 +57,12 @@ LEASE_SECONDS = 600.0
 RETRAIN_DIR = ".retrain"
 #: The sidecar beside a checkpoint or weights file holding the sha256 the store wrote it with.
 DIGEST_SUFFIX = ".sha256.json"
+#: Beside weights that :func:`focuslib.train.retrain_weights` trained again: the record's and the
+#: retrain's final metrics and the retraining process (machine facts, like the weights: not committed).
+RETRAINED = WEIGHTS + ".retrained.json"
 #: The files the trainer writes into a run folder (through :func:`atomic_write_bytes`), sidecars included.
-RUN_FILES = (CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS, CHECKPOINT + DIGEST_SUFFIX, WEIGHTS + DIGEST_SUFFIX)
+RUN_FILES = (CONFIG, METRICS, FINAL, CHECKPOINT, WEIGHTS, CHECKPOINT + DIGEST_SUFFIX, WEIGHTS + DIGEST_SUFFIX,
+             RETRAINED)
 
 
 class StoreConflictError(RuntimeError):

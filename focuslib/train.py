@@ -51,8 +51,10 @@ from .store import (
     CHECKPOINT,
     DIGEST_SUFFIX,
     RETRAIN_DIR,
+    RETRAINED,
     WEIGHTS,
     ResultsStore,
+    atomic_write_text,
     read_recorded,
     remove_recorded,
     slurm_job,
@@ -312,11 +314,14 @@ def retrain_weights(cfg: RunConfig, store: ResultsStore, runtime: Runtime, devic
     result = _train(cfg, scratch, runtime, device, teachers=store)
     if _dist_info()[0] == 0:
         recorded, again = store.final(cfg) or {}, result.final or {}
-        differ = {k: (recorded.get(k), again.get(k)) for k in ("test_top1", "test_loss")
-                  if recorded.get(k) != again.get(k)}
+        keys = ("test_top1", "test_loss")
+        differ = {k: (recorded.get(k), again.get(k)) for k in keys if recorded.get(k) != again.get(k)}
         if differ:
             _log(runtime, f"warning: the retrained {cfg.label()} differs from its record (record, retrained): {differ}")
-        for name in (WEIGHTS, WEIGHTS + DIGEST_SUFFIX):
+        facts = {"record": {k: recorded.get(k) for k in keys}, "retrained": {k: again.get(k) for k in keys},
+                 "process": ResultsStore.processes(result.run_dir)[-1]}
+        atomic_write_text(result.run_dir / RETRAINED, json.dumps(facts, indent=1) + "\n")
+        for name in (RETRAINED, WEIGHTS + DIGEST_SUFFIX, WEIGHTS):  # the weights last: their presence means done
             os.replace(result.run_dir / name, store.run_dir(cfg) / name)
         shutil.rmtree(result.run_dir)
     if dist.is_initialized():
@@ -419,8 +424,7 @@ def _train(cfg: RunConfig, store: ResultsStore, runtime: Runtime, device: torch.
             _log(runtime, f"{verb} {cfg.label()} at epoch {start_epoch + 1}/{cfg.epochs}")
         if rank == 0:
             facts = {**_runtime_facts(runtime, device, amp, channels_last, deterministic, world),
-                     **({"teacher_weights_sha256": _sha256(teachers.run_dir(cfg.teacher) / WEIGHTS)}
-                        if teacher else {}),
+                     **(_teacher_facts(teachers.run_dir(cfg.teacher)) if teacher else {}),
                      "start_epoch": start_epoch, **({"continued_from": continued_from} if continued_from else {})}
             store.start(cfg, facts, earlier=store.processes(store.run_dir(source)) if source else ())
 
@@ -662,10 +666,15 @@ def _runtime_facts(runtime: Runtime, device, amp, channels_last, deterministic, 
     }
 
 
-def _sha256(path: Path) -> str:
-    """The sha256 of a baseline's weights, so that a two-stage run's record names the exact network it
-    was trained against (a retrained baseline can differ in its last bits on another CPU)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _teacher_facts(run_dir: Path) -> dict[str, Any]:
+    """What a two-stage run's record says of its baseline's weights: their sha256, so that it names
+    the exact network it was trained against, and, where they were trained again
+    (:func:`retrain_weights`: a committed baseline carries no weights), the record's and the
+    retrain's final metrics and the retraining process, since another CPU, thread count or device
+    can give a baseline other than the one its record describes."""
+    retrained = run_dir / RETRAINED
+    return {"teacher_weights_sha256": hashlib.sha256((run_dir / WEIGHTS).read_bytes()).hexdigest(),
+            **({"teacher_retrained": json.loads(retrained.read_text())} if retrained.exists() else {})}
 
 
 def _cpu_name() -> str:

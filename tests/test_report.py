@@ -787,6 +787,65 @@ def test_provenance_lists_every_process_flags_uncommitted_code_and_reads_the_rep
     assert report.provenance_counts(frame.iloc[0:0].reset_index()).runs == 0
 
 
+def _as_if_committed(store, base_dir: Path, top1: float) -> None:
+    """A baseline as a fresh clone holds it (no weights), its record's final top-1 set to ``top1``
+    (a record trained elsewhere), kept consistent with its metrics."""
+    final = {**json.loads((base_dir / "final.json").read_text()), "test_top1": top1}
+    (base_dir / "final.json").write_text(json.dumps(final))
+    (base_dir / "metrics.jsonl").write_text(json.dumps({**store.read_metrics(base_dir)[-1], "test_top1": top1}) + "\n")
+    for name in ("model.pt", "model.pt.sha256.json"):
+        (base_dir / name).unlink()
+
+
+def test_a_baseline_retrained_to_another_result_is_shown_beside_the_pair_that_used_it(tmp_path, one_thread,
+                                                                                      monkeypatch):
+    import shutil
+
+    from focuslib import train
+    from focuslib.report.decision import Preregistration, describe_preregistration
+    from focuslib.store import ResultsStore
+    from focuslib.train import Runtime, run
+
+    monkeypatch.setattr(train, "code_version", lambda: "0.1.0+committed")  # whatever state this checkout is in
+
+    store, rt = ResultsStore(tmp_path), Runtime(device="cpu", results_dir=str(tmp_path), quiet=True)
+    cfg = RunConfig(dataset="digits", model="lenet5", method="focusnet", epochs=1, milestones=(), batch_size=64,
+                    train_limit=128, test_limit=64, profile="paper")
+    first = run(cfg, runtime=rt)
+    base_dir = store.run_dir(first.cfg.teacher)
+    again = store.final(first.cfg.teacher)["test_top1"]  # what this machine's retrain gives
+    record = round(again + 1.5, 2)
+    _as_if_committed(store, base_dir, record)
+    shutil.rmtree(first.run_dir)
+    focus = run(cfg, runtime=rt)  # retrains the baseline's weights, then trains against them
+    runs = pd.DataFrame([{"row": row, "dataset": "digits", "model": "lenet5", "profile": "paper", "epochs": 1,
+                          "seed": 0, "test_top1": top1, "run_dir": str(d)}
+                         for row, top1, d in (("ce", record, base_dir),
+                                              ("focusnet", focus.final["test_top1"], focus.run_dir))])
+    found = report.evidence.retrained_baselines(runs)
+    assert found[["row", "seed", "baseline record", "baseline used"]].values.tolist() == [
+        ["focusnet", 0, record, again]]
+    assert found.loc[0, "retrained on"].endswith("(cpu, 1 thread(s))")
+    origin = report.provenance(tmp_path).set_index("run")
+    assert origin.loc[focus.run_dir.name, "baseline retrained"].startswith(f"record {record}, used {again} (")
+    assert origin.loc[base_dir.name, "baseline retrained"] == "—"
+    shown = report.provenance_exceptions(origin.reset_index())
+    assert list(shown["run"]) == [focus.run_dir.name] and "baseline retrained" in shown
+    text = describe_preregistration(Preregistration("digits", "paper", ("digits",), (0,), judges=("focusnet",),
+                                                    decided_at=1), runs)
+    assert (f"- **focusnet** seed 0 (digits) was trained against its baseline's weights trained again on "
+            f"{found.loc[0, 'retrained on']}: final top-1 {again:.2f} where the baseline's record says "
+            f"{record:.2f}; its pair reads the record, as pre-registered.") in text
+    # a retrain that gives the record's result is said to, and is no exception
+    _as_if_committed(store, base_dir, again)
+    shutil.rmtree(focus.run_dir)
+    focus = run(cfg, runtime=rt)
+    origin = report.provenance(tmp_path)
+    assert origin.set_index("run").loc[focus.run_dir.name, "baseline retrained"] == "as recorded"
+    assert report.evidence.retrained_baselines(runs.assign(test_top1=[again, 0.0])).empty
+    assert "baseline retrained" not in report.provenance_exceptions(origin)
+
+
 def test_fig4_points_keep_a_failed_focusnet_run_in_the_mean_and_give_the_mean_without_it():
     rows = [("ce", 0, None, 99.0)]
     for s, (teacher, on_it) in enumerate([(11.0, 98.0), (12.0, 9.8), (13.0, 99.0)]):  # seed 1's FocusNet at chance
@@ -949,11 +1008,16 @@ def test_provenance_exceptions_keep_the_runs_and_columns_a_reader_needs():
                            "code versions": ["0.1.0+abc.dirty", "0.1.0+def", "0.1.0+123, 0.1.0+456"],
                            "torch": ["2.14.1"] * 3, "uncommitted code": [True, False, False],
                            "from epoch 1": [True, True, False], "replay": ["—", "identical", "—"],
-                           "replayed by": ["—", "0.1.0+fff", "—"]})
+                           "replayed by": ["—", "0.1.0+fff", "—"], "baseline retrained": ["—", "as recorded", "—"]})
     shown = report.provenance_exceptions(origin)
     assert shown["run"].tolist() == ["a", "b"]
     assert shown["code versions"].tolist() == ["abc.dirty", "def"] and shown["replayed by"].tolist() == ["—", "fff"]
     assert list(shown.columns) == ["run", "baseline", "code versions", "from epoch 1", "replay", "replayed by"]
+    # a run trained against a baseline retrained to another result: kept, with the column that says so
+    origin.loc[2, "baseline retrained"] = "record 85.23, used 85.01 (NVIDIA H100 (cuda, bf16))"
+    shown = report.provenance_exceptions(origin)
+    assert shown["run"].tolist() == ["a", "b", "c"]
+    assert shown["baseline retrained"].tolist()[2] == "record 85.23, used 85.01 (NVIDIA H100 (cuda, bf16))"
 
 
 def test_by_run_folds_the_identifying_columns_into_one():

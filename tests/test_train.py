@@ -89,6 +89,32 @@ def test_a_baseline_without_its_weights_is_retrained_beside_its_record(results_d
     used = yaml.safe_load((focus.run_dir / "config.yaml").read_text())
     digest = json.loads((base.run_dir / "model.pt.sha256.json").read_text())["sha256"]
     assert json.dumps(used).count(digest) == 1  # the FocusNet run names the weights it used
+    # ... and that they were trained again, with the record's and the retrain's final metrics
+    said = used["runtime"]["teacher_retrained"]
+    assert said["record"]["test_top1"] == said["retrained"]["test_top1"] == base.final["test_top1"]
+    assert said["record"]["test_loss"] == base.final["test_loss"]
+    assert said["process"]["device"] == "cpu" and said["process"]["threads"] == torch.get_num_threads()
+    assert json.loads((base.run_dir / "model.pt.retrained.json").read_text()) == said
+
+
+def test_a_retrained_baseline_other_than_its_record_is_named_in_the_two_stage_runs_record(results_dir):
+    # a record trained elsewhere (another CPU, thread count or device): its final top-1 is not what
+    # this machine's retrain reaches, and the FocusNet run trained against the retrain must say so
+    store = ResultsStore(results_dir)
+    base = run(tiny(epochs=1, milestones=()), runtime=quiet(results_dir), store=store)
+    elsewhere = base.final["test_top1"] + 1.25
+    final = {**base.final, "test_top1": elsewhere}
+    (base.run_dir / "final.json").write_text(json.dumps(final))
+    (base.run_dir / "metrics.jsonl").write_text(json.dumps({**store.read_metrics(base.run_dir)[-1],
+                                                            "test_top1": elsewhere}) + "\n")
+    for name in ("model.pt", "model.pt.sha256.json"):
+        (base.run_dir / name).unlink()
+    focus = run(tiny(method="focusnet", epochs=1, milestones=(), teacher=base.cfg), runtime=quiet(results_dir),
+                store=store)
+    said = yaml.safe_load((focus.run_dir / "config.yaml").read_text())["runtime"]["teacher_retrained"]
+    assert said["record"]["test_top1"] == elsewhere
+    assert said["retrained"]["test_top1"] == base.final["test_top1"] != elsewhere
+    assert store.final(base.cfg)["test_top1"] == elsewhere  # the record is left as it was
 
 
 def test_store_refuses_a_folder_holding_another_config(results_dir):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .evidence import trained
+from .evidence import retrained_baselines, trained
 from .tables import fmt_interval, paired_gains, paper_rows, t_interval
 
 #: The fixed outcomes of the rule, in the order they are checked and listed.
@@ -272,6 +272,14 @@ def describe_decisions(frame: pd.DataFrame, baseline: pd.DataFrame | None = None
     return "\n".join(lines + ([] if len(frame) else ["- No finished run of the compared rows yet."]))
 
 
+def describe_retrained(frame: pd.DataFrame) -> str:
+    """One sentence per run of :func:`~focuslib.report.evidence.retrained_baselines` (nothing if none)."""
+    return "".join(f"\n- **{r['row']}** seed {r['seed']} ({r['dataset']}) was trained against its baseline's weights "
+                   f"trained again on {r['retrained on']}: final top-1 {r['baseline used']:.2f} where the baseline's "
+                   f"record says {r['baseline record']:.2f}; its pair reads the record, as pre-registered."
+                   for _, r in frame.iterrows())
+
+
 def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str:
     """How far ``prereg`` has come and :func:`describe_decisions` of its ``runs``
     (:meth:`Preregistration.runs`): an interim reading until every seed of the decision has
@@ -279,7 +287,9 @@ def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str
     reading at every finished seed below it."""
 
     def lines(analysis: Preregistration) -> str:
-        return describe_decisions(analysis.decide(runs), baseline_failures(analysis.mine(runs), analysis.baseline))
+        mine = analysis.mine(runs)
+        return (describe_decisions(analysis.decide(runs), baseline_failures(mine, analysis.baseline))
+                + describe_retrained(retrained_baselines(mine[mine["row"].isin(analysis.rows)] if len(mine) else mine)))
 
     if not prereg.decided(runs):
         return (f"**{prereg.reading(runs)}.** The pre-registration asks for its decision when the baseline and "

@@ -250,6 +250,37 @@ def _dead_brief(run_dir: Path) -> str:
     return " · ".join(counts.values()) if counts else "no diagnostics yet"
 
 
+def baseline_retrain(run_dir: str | Path) -> dict[str, Any] | None:
+    """What a two-stage run's record says of baseline weights that were trained again for it
+    (:func:`focuslib.train.retrain_weights`: a committed baseline carries none): the record's and
+    the retrain's final metrics and the retraining process, from the last process that retrained
+    them; None where every process used the weights the baseline was trained with."""
+    said = [p["teacher_retrained"] for p in ResultsStore.processes(Path(run_dir)) if p.get("teacher_retrained")]
+    return said[-1] if said else None
+
+
+def _retrained_on(process: dict[str, Any]) -> str:
+    """Where a baseline was retrained, in a few words: the device, and the CPU threads or bf16."""
+    where = process.get("device_name") or process.get("device", "?")
+    extra = "bf16" if process.get("amp_bf16") else f"{process.get('threads', '?')} thread(s)"
+    return f"{where} ({process.get('device', '?')}, {extra})"
+
+
+def retrained_baselines(runs: pd.DataFrame) -> pd.DataFrame:
+    """The runs of ``runs`` (with ``run_dir``) trained against baseline weights that were trained
+    again to a final test top-1 other than the baseline's record (another CPU, thread count or
+    device): the record's and the used baseline's top-1 and where it was retrained. A paired gain
+    reads the record (the pre-registered statistic); this says how far the baseline used was from it."""
+    columns = ["row", "dataset", "model", "profile", "seed", "baseline record", "baseline used", "retrained on"]
+    rows = []
+    for r in runs.itertuples() if "run_dir" in runs else ():
+        said = baseline_retrain(r.run_dir) if isinstance(r.run_dir, str | Path) else None
+        if said and said["record"].get("test_top1") != said["retrained"].get("test_top1"):
+            rows.append([r.row, r.dataset, r.model, r.profile, r.seed, said["record"].get("test_top1"),
+                         said["retrained"].get("test_top1"), _retrained_on(said.get("process", {}))])
+    return pd.DataFrame(rows, columns=columns)
+
+
 def provenance(results_dir: str | Path | None = None, profile: str = "paper") -> pd.DataFrame:
     """Per finished run of ``profile``: the processes that trained it
     (:meth:`~focuslib.store.ResultsStore.processes`), their code versions and torch versions,
@@ -257,7 +288,9 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
     a commit), whether the record reaches back to epoch 1 (runs resumed before processes were
     recorded list only their last one), and what a full replay by committed code found
     (:func:`focuslib.diagnostics.replay`: ``identical``, ``differs`` or ``—`` if not replayed) and
-    with which code version (``replayed by``)."""
+    with which code version (``replayed by``); for a two-stage run whose baseline's weights were
+    trained again, whether that gave the record's result (``baseline retrained``,
+    :func:`baseline_retrain`)."""
     store = ResultsStore(results_dir)
     rows = []
     for run_dir in store.iter_runs(profile):
@@ -271,17 +304,31 @@ def provenance(results_dir: str | Path | None = None, profile: str = "paper") ->
                      "uncommitted code": any(v.endswith(".dirty") for v in versions),
                      "from epoch 1": bool(procs) and procs[0].get("start_epoch") == 0,
                      "replay": "—" if replayed is None else "identical" if replayed["identical"] else "differs",
-                     "replayed by": "—" if replayed is None else str(replayed["code_version"])})
+                     "replayed by": "—" if replayed is None else str(replayed["code_version"]),
+                     "baseline retrained": _retrain_brief(baseline_retrain(run_dir))})
     return pd.DataFrame(rows, columns=["run", "baseline", "processes", "code versions", "torch", "uncommitted code",
-                                       "from epoch 1", "replay", "replayed by"])
+                                       "from epoch 1", "replay", "replayed by", "baseline retrained"])
+
+
+def _retrain_brief(said: dict[str, Any] | None) -> str:
+    """:func:`provenance`'s ``baseline retrained``: "—", "as recorded", or the two top-1 and where."""
+    if said is None:
+        return "—"
+    record, used = said["record"].get("test_top1"), said["retrained"].get("test_top1")
+    if record == used:
+        return "as recorded"
+    return f"record {record}, used {used} ({_retrained_on(said.get('process', {}))})"
 
 
 def provenance_exceptions(origin: pd.DataFrame) -> pd.DataFrame:
     """The runs of :func:`provenance` a reader should know about (trained by uncommitted code, or
-    replayed), in the columns that tell it: a code version ending in ``.dirty`` marks uncommitted
-    code, and the package's version number is left out of the commit ids."""
-    shown = origin[origin["uncommitted code"] | (origin["replay"] != "—")]
-    shown = shown.drop(columns=["processes", "torch", "uncommitted code"])
+    replayed, or trained against a retrained baseline other than its record), in the columns that
+    tell it: a code version ending in ``.dirty`` marks uncommitted code, and the package's version
+    number is left out of the commit ids."""
+    other_baseline = origin["baseline retrained"].str.startswith("record")
+    shown = origin[origin["uncommitted code"] | (origin["replay"] != "—") | other_baseline]
+    shown = shown.drop(columns=["processes", "torch", "uncommitted code",
+                                *([] if other_baseline.any() else ["baseline retrained"])])
     for column in ("code versions", "replayed by"):
         shown[column] = shown[column].str.replace(r"\b\d+\.\d+\.\d+\+", "", regex=True)
     return shown.reset_index(drop=True)

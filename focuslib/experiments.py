@@ -282,9 +282,10 @@ def resolve_params(notebook: str, P: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def runtime_options(resolved: Mapping[str, Any]) -> dict[str, Any]:
-    """The options of :func:`run_plan` a profile sets (:func:`resolve_params`' output): ``threads``
-    and ``keep_checkpoints``."""
-    return {"threads": resolved.get("threads"), "keep_checkpoints": resolved.get("keep_checkpoints", True)}
+    """The options of :func:`run_plan` a profile sets (:func:`resolve_params`' output): ``threads``,
+    ``keep_checkpoints`` and ``amp`` (bf16 autocast; None: on CUDA only)."""
+    return {"threads": resolved.get("threads"), "keep_checkpoints": resolved.get("keep_checkpoints", True),
+            "amp": resolved.get("amp")}
 
 
 def plan(artefact: str, P: Mapping[str, Any]) -> list[Cell]:
@@ -420,27 +421,28 @@ def require_data(names: Iterable[str], data_root: str | None = None) -> None:
 
 
 def make_runtime(*, data_root: str | None, results_dir: str | None, device: str, quiet: bool, threads: int | None,
-                 keep_checkpoints: bool) -> Runtime:
+                 keep_checkpoints: bool, amp: bool | None = None) -> Runtime:
     """The :class:`~focuslib.train.Runtime` of an artefact's runs (here, or in a cluster job)."""
     from .train import Runtime  # noqa: PLC0415
 
     return Runtime(device=device, data_root=data_root, results_dir=results_dir, quiet=quiet, threads=threads,
-                   keep_checkpoint=keep_checkpoints)
+                   keep_checkpoint=keep_checkpoints, amp=amp)
 
 
 def run_plan(cells: Sequence[Cell], *, data_root: str | None = None, results_dir: str | None = None,
              device: str = "auto", quiet: bool = True, train: bool = True, threads: int | None = None,
-             keep_checkpoints: bool = True) -> pd.DataFrame:
+             keep_checkpoints: bool = True, amp: bool | None = None) -> pd.DataFrame:
     """Run (or fetch from the store) every cell; one row per cell with its final metrics.
 
-    ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads`` and
-    ``keep_checkpoints``: CPU threads while training and whether a finished run keeps its resume
-    checkpoint (:class:`~focuslib.train.Runtime`; the profile's ``threads`` and ``keep_checkpoints``)."""
+    ``train=False`` only reads the store (cells not run yet get NaN metrics). ``threads``,
+    ``keep_checkpoints`` and ``amp``: CPU threads while training, whether a finished run keeps its
+    resume checkpoint, and bf16 autocast (:class:`~focuslib.train.Runtime`; the profile's
+    :func:`runtime_options`)."""
     from .train import run  # noqa: PLC0415  (planning and reading never load the trainer)
 
     store = ResultsStore(results_dir)
     runtime = make_runtime(data_root=data_root, results_dir=results_dir, device=device, quiet=quiet, threads=threads,
-                           keep_checkpoints=keep_checkpoints)
+                           keep_checkpoints=keep_checkpoints, amp=amp)
     rows = []
     for c in cells:
         final = run(c.config, runtime=runtime, store=store).final if train else store.final(c.config)

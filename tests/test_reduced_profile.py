@@ -55,6 +55,16 @@ def test_stated_milestones_are_taken_as_given():
         experiments.profile_schedule("cifar10", {"profile": "x", "milestones": [10]})
 
 
+def test_the_reduced_profile_trains_in_fp32_on_any_device():
+    # its committed runs are fp32 CPU runs; a GPU that finishes the others must not switch to bf16
+    reduced = experiments.runtime_options(experiments.resolve_params("table2", {"profile": "reduced"}))
+    assert reduced == {"threads": 1, "keep_checkpoints": True, "amp": False}
+    paper = experiments.runtime_options(experiments.resolve_params("table2", {"profile": "paper"}))
+    assert paper["amp"] is None  # the device's default: bf16 on CUDA
+    runtime = experiments.make_runtime(data_root=None, results_dir=None, device="cpu", quiet=True, **reduced)
+    assert runtime.amp is False and runtime.threads == 1
+
+
 def test_runs_are_stored_under_the_reduced_profile(tmp_path):
     from focuslib.store import ResultsStore
 

@@ -475,7 +475,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import argparse  # noqa: PLC0415
     import sys  # noqa: PLC0415
 
-    from .train import CheckpointError, Runtime  # noqa: PLC0415
+    from .train import CheckpointError, Runtime, select_device  # noqa: PLC0415
 
     p = argparse.ArgumentParser(prog="python -m focuslib.experiments", description=main.__doc__.split("\n\n")[0])
     p.add_argument("artefact", help="table2, table3, table5, table7, table8, table9, table10, fig4 or beyond")
@@ -564,6 +564,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if a.launcher:
         return _launch(a, cells, cluster, options)
+    try:
+        select_device(a.device)  # checked here, not where jobs are only sent (a login node has no GPU)
+    except RuntimeError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     skipped = []
     for cell in cells:
         try:

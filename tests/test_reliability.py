@@ -256,6 +256,17 @@ def test_the_experiments_cli_names_a_bad_input_in_one_line(tmp_path, capsys, arg
     assert not (tmp_path / "results").exists()
 
 
+def test_the_experiments_cli_refuses_a_cuda_device_on_a_machine_without_one_in_one_line(tmp_path, capsys,
+                                                                                         monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    args = ["table2", "--profile", "smoke", "--rows", "ce", "--seeds", "0", "--device", "cuda"]
+    assert experiments.main([*args, "--results-dir", str(tmp_path / "results")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: device 'cuda' was asked for, but this machine has no usable CUDA GPU; use --device "
+                          "cpu") and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "results").exists()
+
+
 def test_a_start_that_fails_after_taking_the_lock_leaves_no_folder(tmp_path):
     from focuslib.store import RunLockedError
 

@@ -221,7 +221,7 @@ def test_seeds_past_the_decisions_add_a_reading_at_every_finished_seed_and_leave
     text = describe_preregistration(MNIST_DECISIVE, runs)
     assert text.startswith("**MNIST, decisive: decision at 15 seeds** (seeds 0–14, the decision the "
                            "pre-registration asks for).")
-    decision_part, reading_part = text.split("**Reading at all 20 finished seeds**")
+    decision_part, reading_part = text.split("**Reading at every finished seed** (20 finished by every judged row;")
     assert "15 seed pair(s) that trained): paired gain -0.09 points" in decision_part
     assert "20 seed pair(s) that trained): paired gain +0.18 points" in reading_part
     assert "run as the pre-registration allows" in reading_part

@@ -300,9 +300,9 @@ def describe_preregistration(prereg: Preregistration, runs: pd.DataFrame) -> str
             f"decision the pre-registration asks for).\n\n" + lines(decision))
     seeds = prereg.finished_seeds(runs)
     if seeds > prereg.decided_at:
-        text += (f"\n\n**Reading at all {seeds} finished seeds** (seeds past the decision's, run as the "
-                 "pre-registration allows: they add precision and never replace the decision above).\n\n"
-                 + lines(prereg))
+        text += (f"\n\n**Reading at every finished seed** ({seeds} finished by every judged row; seeds past the "
+                 f"decision's {_span(decision.seeds)}, run as the pre-registration allows, add precision and never "
+                 "replace the decision above; each row states its seed pairs).\n\n" + lines(prereg))
     return text
 
 
